@@ -1,0 +1,55 @@
+/**
+ * gocacheprog: a GOCACHEPROG program for the go command. It serves the go command's
+ * build cache from a local directory in the go command's own layout.
+ *
+ * Run as a program (`deno run mod.ts`, or an installed `gocacheprog`), it is the CLI in
+ * `src/main.ts`. As a library, it exports the protocol engine and the stores, so other
+ * stores can be plugged in behind the same protocol.
+ *
+ * @example Serve a session from a disk store
+ * ```ts ignore
+ * import { DiskStore, serve } from "@gocacheprog/gocacheprog";
+ *
+ * await serve(() => DiskStore.open("/var/cache/go-build"), {
+ *   input: Deno.stdin,
+ *   output: (bytes) => {
+ *     Deno.stdout.writeSync(bytes);
+ *   },
+ * });
+ * ```
+ *
+ * @module
+ */
+
+export { DEFAULT_MAX_IN_FLIGHT, serve } from "./src/serve.ts";
+export type { ServeEnd, ServeOptions, StoreOpener } from "./src/serve.ts";
+export type { Hit, LocalStore, PutRequest, PutWriter } from "./src/store.ts";
+export { DiskStore } from "./src/disk_store.ts";
+export { encodeNativeEntry, NATIVE_ENTRY_BYTES, parseNativeEntry } from "./src/native_entry.ts";
+export type { NativeEntry } from "./src/native_entry.ts";
+export {
+  decodeRequest,
+  encodeResponse,
+  formatRfc3339Nanos,
+  HANDSHAKE_LINE,
+  KNOWN_COMMANDS,
+} from "./src/wire.ts";
+export type { Request, Response } from "./src/wire.ts";
+export { RequestReader } from "./src/request_reader.ts";
+export { byteSourceFromStream } from "./src/byte_source.ts";
+export type { ByteSource } from "./src/byte_source.ts";
+export type { BlockingPolicy, BodyConsumer, BodyResult } from "./src/request_reader.ts";
+export { ResponseWriter } from "./src/response_writer.ts";
+export type { ByteSink } from "./src/response_writer.ts";
+export { ServeMetrics } from "./src/metrics.ts";
+export { Logger } from "./src/log.ts";
+export type { LineSink } from "./src/log.ts";
+export { FLAGS, parseConfig } from "./src/config.ts";
+export type { Config, EnvReader, FlagKind, FlagSpec } from "./src/config.ts";
+export { main } from "./src/main.ts";
+export { VERSION } from "./src/version.ts";
+
+if (import.meta.main) {
+  const { main } = await import("./src/main.ts");
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,93 @@
+/**
+ * Counters kept while serving one go command, and the summary `--log-metrics` prints.
+ *
+ * @module
+ */
+
+/** What the protocol engine counts. All times are in milliseconds. */
+export class ServeMetrics {
+  /** `get` requests received. */
+  gets = 0;
+  /** Gets answered with a hit. */
+  hits = 0;
+  /** Gets answered with a miss. */
+  misses = 0;
+  /** Gets answered with an error. */
+  getErrors = 0;
+  /** `put` requests received. */
+  puts = 0;
+  /** Puts answered with an error. */
+  putErrors = 0;
+  /** Bytes of the outputs handed out on hits. */
+  bytesRead = 0;
+  /** Bytes of put bodies received. */
+  bytesWritten = 0;
+  /** Time from receiving each get to answering it, summed. */
+  getMillis = 0;
+  /** Time from receiving each put (its body included) to answering it, summed. */
+  putMillis = 0;
+  /** When serving started, from `performance.now()`. */
+  readonly startedAt: number = performance.now();
+
+  /**
+   * Formats the one-line summary printed at close.
+   *
+   * @param peakRssBytes The process's peak resident memory, when known.
+   * @returns The summary, without a newline.
+   */
+  summary(peakRssBytes?: number): string {
+    const elapsed = performance.now() - this.startedAt;
+    let line =
+      `${this.gets} gets (${this.hits} hits, ${this.misses} misses, ${this.getErrors} errors)` +
+      `, ${this.puts} puts (${this.putErrors} errors)` +
+      `; ${formatBytes(this.bytesRead)} read, ${formatBytes(this.bytesWritten)} written` +
+      `; time in gets ${formatMillis(this.getMillis)}, in puts ${formatMillis(this.putMillis)}` +
+      `, up ${formatMillis(elapsed)}`;
+    if (peakRssBytes !== undefined) line += `; peak RSS ${formatBytes(peakRssBytes)}`;
+    return line;
+  }
+}
+
+/**
+ * Formats a byte count for people: `512 B`, `1.5 KiB`, `12.3 MiB`, `2.0 GiB`.
+ *
+ * @param bytes A count of bytes.
+ * @returns The formatted count.
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * Formats a duration for people: `850 ms`, `1.52 s`.
+ *
+ * @param millis A duration in milliseconds.
+ * @returns The formatted duration.
+ */
+export function formatMillis(millis: number): string {
+  return millis < 1000 ? `${Math.round(millis)} ms` : `${(millis / 1000).toFixed(2)} s`;
+}
+
+/**
+ * Reads the process's peak resident set size (`getrusage`), which needs no permission.
+ * `node:process` is imported here, at exit, rather than at start-up.
+ *
+ * @returns The peak in bytes, or `undefined` where the platform does not report it.
+ */
+export async function readPeakRss(): Promise<number | undefined> {
+  try {
+    const { resourceUsage } = await import("node:process");
+    const kibibytes = resourceUsage().maxRSS;
+    return kibibytes > 0 ? kibibytes * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * Helpers shared by the tests and the benchmark: finding tools, temporary directories,
+ * running this program and the go command, making Go modules, and a fake go client
+ * that speaks the protocol over real pipes.
+ *
+ * @module
+ */
+
+import { ENV_VARIABLES } from "../src/config.ts";
+
+/** The repository's root directory. */
+export const REPO_ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The program's entry point. */
+export const MOD_TS = `${REPO_ROOT}/mod.ts`;
+
+const INSTALL_HINTS: Record<string, string> = {
+  go: "install Go 1.24 or newer (https://go.dev/dl/) and put `go` on PATH",
+  "redis-server": "install Redis (Debian: apt-get install redis-server)",
+  "redis-cli": "install Redis (Debian: apt-get install redis-tools)",
+  openssl: "install OpenSSL (Debian: apt-get install openssl)",
+};
+
+/**
+ * Fails with a message naming what to install when a tool is missing. Tests never skip.
+ *
+ * @param tool A command name.
+ * @returns The tool's absolute path.
+ */
+export function requireTool(tool: string): string {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    const candidate = `${dir}/${tool}`;
+    try {
+      if (Deno.statSync(candidate).isFile) return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`This test needs \`${tool}\`: ${INSTALL_HINTS[tool] ?? `install ${tool}`}`);
+}
+
+/**
+ * Creates a temporary directory that is removed when disposed.
+ *
+ * @param prefix A name prefix.
+ * @returns The directory, usable with `await using`.
+ */
+export async function tempDir(
+  prefix = "gocacheprog-test-",
+): Promise<AsyncDisposable & { path: string }> {
+  const path = await Deno.makeTempDir({ prefix });
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await Deno.remove(path, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** Options for {@linkcode programArgv}. */
+export interface ProgramOptions {
+  /** The cache directory, granted read and write; passed as `--dir` when `passDir`. */
+  dir: string;
+  /** Pass the directory with `--dir` (otherwise the program reads `$GOCACHE`). */
+  passDir?: boolean;
+  /** More program flags. */
+  args?: readonly string[];
+  /** Extra paths to allow reading (for example `/proc/self/status` for peak RSS). */
+  extraRead?: readonly string[];
+}
+
+/**
+ * The command line that runs this program from the checkout with the permission flags
+ * the README documents for the disk-only mode.
+ *
+ * @param options The directory and flags.
+ * @returns The argv, starting with the deno executable.
+ */
+export function programArgv(options: ProgramOptions): string[] {
+  const read = [options.dir, ...(options.extraRead ?? [])].join(",");
+  return [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    `--config=${REPO_ROOT}/deno.json`,
+    `--allow-read=${read}`,
+    `--allow-write=${options.dir}`,
+    `--allow-env=${ENV_VARIABLES.join(",")}`,
+    MOD_TS,
+    ...(options.passDir === false ? [] : ["--dir", options.dir]),
+    ...(options.args ?? []),
+  ];
+}
+
+/**
+ * Joins an argv into a GOCACHEPROG value (the go command splits it on spaces).
+ *
+ * @param argv The command line; no element may contain a space.
+ * @returns The value.
+ */
+export function gocacheprogValue(argv: readonly string[]): string {
+  for (const arg of argv) {
+    if (/\s/.test(arg)) throw new Error(`GOCACHEPROG argument with a space: "${arg}"`);
+  }
+  return argv.join(" ");
+}
+
+/** The result of a command. */
+export interface CommandResult {
+  /** Exit status. */
+  code: number;
+  /** Standard output as text. */
+  stdout: string;
+  /** Standard error as text. */
+  stderr: string;
+  /** Wall time in milliseconds. */
+  millis: number;
+}
+
+/** Options for {@linkcode runGo}. */
+export interface RunGoOptions {
+  /** The working directory. */
+  cwd: string;
+  /** The GOCACHE directory. */
+  gocache: string;
+  /** The GOCACHEPROG value; absent for a native build. */
+  gocacheprog?: string;
+  /** More environment variables. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Runs the go command with a clean, deterministic environment.
+ *
+ * @param args The go command's arguments.
+ * @param options Where, and which cache.
+ * @returns Its exit status, output and wall time.
+ */
+export async function runGo(
+  args: readonly string[],
+  options: RunGoOptions,
+): Promise<CommandResult> {
+  const go = requireTool("go");
+  const env: Record<string, string> = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/root",
+    GOCACHE: options.gocache,
+    GOENV: "off",
+    GOFLAGS: "",
+    GOTOOLCHAIN: "local",
+    GOPROXY: "off",
+    GOPATH: Deno.env.get("GOPATH") ?? `${Deno.env.get("HOME") ?? "/root"}/go`,
+    ...(options.gocacheprog === undefined ? {} : { GOCACHEPROG: options.gocacheprog }),
+    ...options.env,
+  };
+  const started = performance.now();
+  const output = await new Deno.Command(go, {
+    args: [...args],
+    cwd: options.cwd,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    millis: performance.now() - started,
+  };
+}
+
+/**
+ * Writes a small Go module: a leaf package, packages that import it, a package with
+ * tests, and a main package, so a build has real dependencies between actions.
+ *
+ * @param dir An empty directory.
+ */
+export async function makeGoModule(dir: string): Promise<void> {
+  const files: Record<string, string> = {
+    "go.mod": "module example.com/fixture\n\ngo 1.24\n",
+    "lib/lib.go":
+      'package lib\n\nimport "strings"\n\n// Shout upper-cases.\nfunc Shout(s string) string { return strings.ToUpper(s) + "!" }\n',
+    "lib/lib_test.go":
+      'package lib\n\nimport "testing"\n\nfunc TestShout(t *testing.T) {\n\tif got := Shout("hi"); got != "HI!" {\n\t\tt.Fatal(got)\n\t}\n}\n',
+    "mathx/mathx.go":
+      "package mathx\n\n// Sum adds.\nfunc Sum(xs ...int) int {\n\ts := 0\n\tfor _, x := range xs {\n\t\ts += x\n\t}\n\treturn s\n}\n",
+    "mathx/mathx_test.go":
+      'package mathx\n\nimport "testing"\n\nfunc TestSum(t *testing.T) {\n\tif Sum(1, 2, 3) != 6 {\n\t\tt.Fatal("sum")\n\t}\n}\n',
+    "greet/greet.go":
+      'package greet\n\nimport (\n\t"fmt"\n\n\t"example.com/fixture/lib"\n\t"example.com/fixture/mathx"\n)\n\n// Hello greets.\nfunc Hello(n string) string { return fmt.Sprintf("%s %d", lib.Shout(n), mathx.Sum(1, 2)) }\n',
+    "cmd/app/main.go":
+      'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/fixture/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello("go")) }\n',
+  };
+  for (const [name, text] of Object.entries(files)) {
+    const path = `${dir}/${name}`;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(path, text);
+  }
+}
+
+/** A decoded response, with the wire's field names. */
+export interface WireResponse {
+  /** The request's ID. */
+  ID?: number;
+  /** An error. */
+  Err?: string;
+  /** The handshake's commands. */
+  KnownCommands?: string[];
+  /** A miss. */
+  Miss?: boolean;
+  /** The OutputID, base64. */
+  OutputID?: string;
+  /** The size. */
+  Size?: number;
+  /** The put time, RFC 3339. */
+  Time?: string;
+  /** The output file. */
+  DiskPath?: string;
+}
+
+/**
+ * A stand-in for the go command: starts the program with piped stdin and stdout, reads
+ * its handshake, writes requests exactly as the go command frames them, and collects
+ * every response line (checking that each is valid JSON).
+ */
+export class FakeGoClient implements AsyncDisposable {
+  /** The program's process. */
+  readonly process: Deno.ChildProcess;
+  /** Every response received, in order, the handshake first. */
+  readonly responses: WireResponse[] = [];
+  /** Everything the program wrote to stdout that was not a JSON object line. */
+  readonly invalidLines: string[] = [];
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #waiters = new Map<number, (response: WireResponse) => void>();
+  #stdoutDone: Promise<void>;
+  #stderr: Promise<string>;
+  #encoder = new TextEncoder();
+
+  private constructor(process: Deno.ChildProcess) {
+    this.process = process;
+    this.#writer = process.stdin.getWriter();
+    this.#stdoutDone = this.#readResponses();
+    this.#stderr = new Response(process.stderr).text();
+  }
+
+  /**
+   * Starts the program and waits for its handshake.
+   *
+   * @param argv The program's command line.
+   * @param env Extra environment variables.
+   * @returns The client.
+   */
+  static async start(
+    argv: readonly string[],
+    env: Record<string, string> = {},
+  ): Promise<FakeGoClient> {
+    const process = new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env,
+    }).spawn();
+    const client = new FakeGoClient(process);
+    await client.response(0);
+    return client;
+  }
+
+  /**
+   * Writes raw bytes to the program's stdin.
+   *
+   * @param data Text or bytes.
+   */
+  async writeRaw(data: string | Uint8Array): Promise<void> {
+    await this.#writer.write(typeof data === "string" ? this.#encoder.encode(data) : data);
+  }
+
+  /**
+   * Sends a request framed as the go command frames it: the JSON object, a newline, a
+   * blank line, then for a body the quoted base64 line.
+   *
+   * @param request The request's wire fields.
+   * @param body The body, for a put.
+   */
+  async send(request: Record<string, unknown>, body?: Uint8Array): Promise<void> {
+    let text = JSON.stringify(request) + "\n\n";
+    if (body !== undefined && body.length > 0) text += `"${body.toBase64()}"\n`;
+    await this.writeRaw(text);
+  }
+
+  /**
+   * Waits for the response to an ID.
+   *
+   * @param id The request ID.
+   * @returns The response.
+   */
+  response(id: number): Promise<WireResponse> {
+    const existing = this.responses.find((response) => (response.ID ?? 0) === id);
+    if (existing !== undefined) return Promise.resolve(existing);
+    return new Promise((resolve) => this.#waiters.set(id, resolve));
+  }
+
+  /**
+   * Sends a request and waits for its answer.
+   *
+   * @param request The request's wire fields, with an `ID`.
+   * @param body The body, for a put.
+   * @returns The response.
+   */
+  async request(request: Record<string, unknown>, body?: Uint8Array): Promise<WireResponse> {
+    const answer = this.response(request.ID as number);
+    await this.send(request, body);
+    return await answer;
+  }
+
+  /**
+   * Closes stdin and waits for the program to exit.
+   *
+   * @returns Its exit status and stderr.
+   */
+  async finish(): Promise<{ code: number; stderr: string }> {
+    await this.#writer.close().catch(() => {});
+    const status = await this.process.status;
+    await this.#stdoutDone;
+    return { code: status.code, stderr: await this.#stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.process.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await this.finish().catch(() => {});
+  }
+
+  async #readResponses(): Promise<void> {
+    const decoder = new TextDecoder();
+    let partial = "";
+    for await (const chunk of this.process.stdout) {
+      const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) this.#accept(line);
+    }
+    if (partial !== "") this.#accept(partial);
+  }
+
+  #accept(line: string): void {
+    let response: WireResponse;
+    try {
+      response = JSON.parse(line);
+      if (typeof response !== "object" || response === null || Array.isArray(response)) {
+        throw new Error();
+      }
+    } catch {
+      this.invalidLines.push(line);
+      return;
+    }
+    this.responses.push(response);
+    const id = response.ID ?? 0;
+    const waiter = this.#waiters.get(id);
+    this.#waiters.delete(id);
+    waiter?.(response);
+  }
+}
+
+/**
+ * The SHA-256 of bytes, in the wire's base64.
+ *
+ * @param data The bytes.
+ * @returns Standard base64 of the digest.
+ */
+export async function sha256Base64(data: Uint8Array): Promise<string> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>))
+    .toBase64();
+}
+
+/**
+ * The SHA-256 of a string, in the wire's base64: a stand-in ActionID.
+ *
+ * @param text The text.
+ * @returns Standard base64 of the digest.
+ */
+export function actionIdFor(text: string): Promise<string> {
+  return sha256Base64(new TextEncoder().encode(text));
+}
