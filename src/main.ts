@@ -10,7 +10,7 @@ import { ENV_VARIABLES, parseConfig, resolveCacheDir, usage } from "./config.ts"
 import type { Config } from "./config.ts";
 import { DiskStore } from "./disk_store.ts";
 import { Logger, writeStderrLine } from "./log.ts";
-import { readPeakRss, ServeMetrics } from "./metrics.ts";
+import { ServeMetrics } from "./metrics.ts";
 import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
 import { messageOf } from "./wire.ts";
@@ -62,7 +62,7 @@ export async function main(args: readonly string[]): Promise<number> {
     logger.info(`fatal: ${messageOf(error)}`);
     return 1;
   }
-  if (config.logMetrics) logger.info(metrics.summary(await readPeakRss()));
+  if (config.logMetrics) logger.info(metrics.summary());
   return 0;
 }
 

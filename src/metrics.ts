@@ -26,16 +26,28 @@ export class ServeMetrics {
   getMillis = 0;
   /** Time from receiving each put (its body included) to answering it, summed. */
   putMillis = 0;
+  /**
+   * The largest resident set size seen when sampled (after each put body, and every few
+   * MiB within one). Sampled, because the kernel's own peak (`getrusage`) also counts
+   * the parent process's memory when it spawned this one with vfork, as Go does.
+   */
+  peakRssBytes = 0;
   /** When serving started, from `performance.now()`. */
   readonly startedAt: number = performance.now();
+
+  /** Samples the current resident set size into {@linkcode ServeMetrics.peakRssBytes}. */
+  sampleRss(): void {
+    const rss = Deno.memoryUsage().rss;
+    if (rss > this.peakRssBytes) this.peakRssBytes = rss;
+  }
 
   /**
    * Formats the one-line summary printed at close.
    *
-   * @param peakRssBytes The process's peak resident memory, when known.
    * @returns The summary, without a newline.
    */
-  summary(peakRssBytes?: number): string {
+  summary(): string {
+    this.sampleRss();
     const elapsed = performance.now() - this.startedAt;
     let line =
       `${this.gets} gets (${this.hits} hits, ${this.misses} misses, ${this.getErrors} errors)` +
@@ -43,8 +55,7 @@ export class ServeMetrics {
       `; ${formatBytes(this.bytesRead)} read, ${formatBytes(this.bytesWritten)} written` +
       `; time in gets ${formatMillis(this.getMillis)}, in puts ${formatMillis(this.putMillis)}` +
       `, up ${formatMillis(elapsed)}`;
-    if (peakRssBytes !== undefined) line += `; peak RSS ${formatBytes(peakRssBytes)}`;
-    return line;
+    return line + `; peak RSS ${formatBytes(this.peakRssBytes)} (sampled)`;
   }
 }
 
@@ -74,20 +85,4 @@ export function formatBytes(bytes: number): string {
  */
 export function formatMillis(millis: number): string {
   return millis < 1000 ? `${Math.round(millis)} ms` : `${(millis / 1000).toFixed(2)} s`;
-}
-
-/**
- * Reads the process's peak resident set size (`getrusage`), which needs no permission.
- * `node:process` is imported here, at exit, rather than at start-up.
- *
- * @returns The peak in bytes, or `undefined` where the platform does not report it.
- */
-export async function readPeakRss(): Promise<number | undefined> {
-  try {
-    const { resourceUsage } = await import("node:process");
-    const kibibytes = resourceUsage().maxRSS;
-    return kibibytes > 0 ? kibibytes * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
 }

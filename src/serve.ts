@@ -19,6 +19,9 @@ import { loadSha256 } from "./sha256.ts";
 /** SHA-256 of the empty string: the OutputID of every empty body. */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+/** Memory is sampled every this many body bytes: big bodies are where it peaks. */
+const RSS_SAMPLE_BYTES = 8 << 20;
+
 /** How many requests may be in progress at once before reading pauses. */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
@@ -215,10 +218,17 @@ class Session {
     let digest = EMPTY_SHA256;
     if (size > 0) {
       const hash = (await loadSha256())();
+      let sinceSample = 0;
       const body = await reader.readBody(`request ${request.id}`, (chunk) => {
         hash.update(chunk);
+        sinceSample += chunk.length;
+        if (sinceSample >= RSS_SAMPLE_BYTES) {
+          sinceSample = 0;
+          this.#metrics.sampleRss();
+        }
         return writer?.write(chunk);
       });
+      if (size >= RSS_SAMPLE_BYTES) this.#metrics.sampleRss();
       digest = hash.digestHex();
       this.#metrics.bytesWritten += body.decodedSize;
       if (body.decodedSize !== size) {

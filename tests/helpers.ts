@@ -177,10 +177,11 @@ export async function runGo(
  * tests, and a main package, so a build has real dependencies between actions.
  *
  * @param dir An empty directory.
+ * @param modulePath The module's path; the import paths inside follow it.
  */
-export async function makeGoModule(dir: string): Promise<void> {
+export async function makeGoModule(dir: string, modulePath = "example.com/fixture"): Promise<void> {
   const files: Record<string, string> = {
-    "go.mod": "module example.com/fixture\n\ngo 1.24\n",
+    "go.mod": `module ${modulePath}\n\ngo 1.24\n`,
     "lib/lib.go":
       'package lib\n\nimport "strings"\n\n// Shout upper-cases.\nfunc Shout(s string) string { return strings.ToUpper(s) + "!" }\n',
     "lib/lib_test.go":
@@ -190,9 +191,9 @@ export async function makeGoModule(dir: string): Promise<void> {
     "mathx/mathx_test.go":
       'package mathx\n\nimport "testing"\n\nfunc TestSum(t *testing.T) {\n\tif Sum(1, 2, 3) != 6 {\n\t\tt.Fatal("sum")\n\t}\n}\n',
     "greet/greet.go":
-      'package greet\n\nimport (\n\t"fmt"\n\n\t"example.com/fixture/lib"\n\t"example.com/fixture/mathx"\n)\n\n// Hello greets.\nfunc Hello(n string) string { return fmt.Sprintf("%s %d", lib.Shout(n), mathx.Sum(1, 2)) }\n',
+      `package greet\n\nimport (\n\t"fmt"\n\n\t"${modulePath}/lib"\n\t"${modulePath}/mathx"\n)\n\n// Hello greets.\nfunc Hello(n string) string { return fmt.Sprintf("%s %d", lib.Shout(n), mathx.Sum(1, 2)) }\n`,
     "cmd/app/main.go":
-      'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/fixture/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello("go")) }\n',
+      `package main\n\nimport (\n\t"fmt"\n\n\t"${modulePath}/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello("go")) }\n`,
   };
   for (const [name, text] of Object.entries(files)) {
     const path = `${dir}/${name}`;
@@ -386,4 +387,104 @@ export async function sha256Base64(data: Uint8Array): Promise<string> {
  */
 export function actionIdFor(text: string): Promise<string> {
   return sha256Base64(new TextEncoder().encode(text));
+}
+
+let seedPromise: Promise<string> | undefined;
+
+/**
+ * A GOCACHE holding the standard-library packages the fixture module needs, built once
+ * per machine and Go version (a cold build of them takes about 30 s on two cores) and
+ * shared by every test, which copies it. It is built natively from another module, so
+ * the fixture's own packages are never in it. Building is guarded by a lock directory,
+ * because test files run in parallel.
+ *
+ * @returns The seed directory; never write to it.
+ */
+export function seedGoCache(): Promise<string> {
+  seedPromise ??= buildSeedGoCache();
+  return seedPromise;
+}
+
+async function buildSeedGoCache(): Promise<string> {
+  const goVersion = (await runGoVersion()).replace(/[^\w.-]/g, "_");
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  const seed = `${tmp}/gocacheprog-test-seed-${goVersion}`;
+  const lock = `${seed}.lock`;
+  for (const started = Date.now(); Date.now() - started < 600_000;) {
+    if (await exists(`${seed}/.complete`)) return seed;
+    try {
+      await Deno.mkdir(lock);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+      const age = Date.now() - ((await Deno.stat(lock)).mtime?.getTime() ?? 0);
+      if (age > 600_000) await Deno.remove(lock, { recursive: true }).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
+    try {
+      await using module = await tempDir("gocacheprog-seed-module-");
+      await makeGoModule(module.path, "example.com/seed");
+      await Deno.remove(seed, { recursive: true }).catch(() => {});
+      for (const args of [["test", "./..."], ["vet", "./..."]]) {
+        const result = await runGo(args, { cwd: module.path, gocache: seed });
+        if (result.code !== 0) throw new Error(`Building the seed cache failed:\n${result.stderr}`);
+      }
+      await Deno.writeTextFile(`${seed}/.complete`, "");
+      return seed;
+    } finally {
+      await Deno.remove(lock, { recursive: true }).catch(() => {});
+    }
+  }
+  throw new Error(`Timed out waiting for the seed cache at ${seed}`);
+}
+
+async function runGoVersion(): Promise<string> {
+  const output = await new Deno.Command(requireTool("go"), {
+    args: ["env", "GOVERSION"],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A fresh GOCACHE inside `parent`, copied from {@linkcode seedGoCache}.
+ *
+ * @param parent A directory that will hold the cache.
+ * @param name The cache's directory name.
+ * @returns The new cache directory.
+ */
+export async function freshGoCache(parent: string, name = "gocache"): Promise<string> {
+  const seed = await seedGoCache();
+  const target = `${parent}/${name}`;
+  const copy = await new Deno.Command("cp", { args: ["-a", seed, target] }).output();
+  if (!copy.success) {
+    throw new Error(`Copying the seed cache failed: ${new TextDecoder().decode(copy.stderr)}`);
+  }
+  await Deno.remove(`${target}/.complete`);
+  return target;
+}
+
+/**
+ * The packages a go command compiled, read from its `-x` output.
+ *
+ * @param stderr The go command's stderr, run with `-x`.
+ * @returns The import paths passed to the compiler with `-p`, sorted.
+ */
+export function compiledPackages(stderr: string): string[] {
+  const packages = new Set<string>();
+  for (const line of stderr.split("\n")) {
+    if (!/\/compile\s/.test(line)) continue;
+    const match = /\s-p\s+(\S+)/.exec(line);
+    if (match !== null) packages.add(match[1]!);
+  }
+  return [...packages].sort();
 }
