@@ -49,13 +49,12 @@ export class ServeMetrics {
   summary(): string {
     this.sampleRss();
     const elapsed = performance.now() - this.startedAt;
-    let line =
-      `${this.gets} gets (${this.hits} hits, ${this.misses} misses, ${this.getErrors} errors)` +
+    return `${this.gets} gets (${this.hits} hits, ${this.misses} misses, ${this.getErrors} errors)` +
       `, ${this.puts} puts (${this.putErrors} errors)` +
       `; ${formatBytes(this.bytesRead)} read, ${formatBytes(this.bytesWritten)} written` +
       `; time in gets ${formatMillis(this.getMillis)}, in puts ${formatMillis(this.putMillis)}` +
-      `, up ${formatMillis(elapsed)}`;
-    return line + `; peak RSS ${formatBytes(this.peakRssBytes)} (sampled)`;
+      `, up ${formatMillis(elapsed)}` +
+      `; peak RSS ${formatBytes(this.peakRssBytes)} (sampled)`;
   }
 }
 
