@@ -7,7 +7,9 @@
  * Workload: `go build std` (GOROOT is local: nothing to download). Scenarios, each run
  * alternately with its native counterpart:
  *
- * - warm: everything already in the cache;
+ * - warm: everything already in the cache; beside the native build and this program, a
+ *   minimal GOCACHEPROG written in Go (`reference_cacheprog.go`) gives the floor that the
+ *   protocol itself sets on this machine;
  * - cold: an empty cache;
  * - start-up: time from spawning the program to its handshake, beside a bare Deno
  *   script that writes one line (the runtime's own floor on this machine);
@@ -57,11 +59,21 @@ function programValue(dir: string): string {
   return gocacheprogValue(programArgv({ dir, passDir: false, args: ["--log-metrics"] }));
 }
 
-async function build(dir: string, withProgram: boolean, into?: Samples): Promise<void> {
+/** Which cache serves a build: the go command's own, this program, or the Go reference. */
+type Server = "native" | "program" | "reference";
+
+let referenceBinary = "";
+
+async function build(dir: string, server: Server, into?: Samples): Promise<void> {
+  const gocacheprog = server === "program"
+    ? programValue(dir)
+    : server === "reference"
+    ? referenceBinary
+    : undefined;
   const result = await runGo(["build", "std"], {
     cwd,
     gocache: dir,
-    ...(withProgram ? { gocacheprog: programValue(dir) } : {}),
+    ...(gocacheprog === undefined ? {} : { gocacheprog }),
   });
   if (result.code !== 0) throw new Error(`go build std failed:\n${result.stderr}`);
   if (into !== undefined) {
@@ -96,37 +108,45 @@ function row(name: string, samples: Samples, baseline?: Samples, target?: string
 
 const empty = (): Samples => ({ millis: [], peakRss: [] });
 
-// Warm: fill one cache natively and one through the program, then alternate.
-const nativeWarm = empty();
-const programWarm = empty();
+// Warm: fill one cache natively and one through the program, then rotate the servers.
+const warm: Record<Server, Samples> = { native: empty(), program: empty(), reference: empty() };
 if (warmRuns > 0) {
-  const nativeDir = `${work.path}/native-warm`;
-  const programDir = `${work.path}/program-warm`;
-  console.error("filling the warm caches (two cold builds)...");
-  await build(nativeDir, false);
-  await build(programDir, true);
-  for (let i = 0; i < warmRuns; i++) {
-    const order = i % 2 === 0 ? [false, true] : [true, false];
-    for (const withProgram of order) {
-      await build(
-        withProgram ? programDir : nativeDir,
-        withProgram,
-        withProgram ? programWarm : nativeWarm,
-      );
-    }
-    console.error(`warm pair ${i + 1}/${warmRuns}`);
+  referenceBinary = `${work.path}/reference-cacheprog`;
+  const compiled = await runGo(
+    ["build", "-o", referenceBinary, `${import.meta.dirname}/reference_cacheprog.go`],
+    { cwd, gocache: `${work.path}/reference-build-cache` },
+  );
+  if (compiled.code !== 0) {
+    throw new Error(`building the reference GOCACHEPROG failed:\n${compiled.stderr}`);
   }
-  row("native warm", nativeWarm, nativeWarm);
-  row("gocacheprog warm", programWarm, nativeWarm, "<= 1.15");
+  const dirs: Record<Server, string> = {
+    native: `${work.path}/native-warm`,
+    program: `${work.path}/program-warm`,
+    reference: `${work.path}/program-warm`, // it reads what the program stored
+  };
+  console.error("filling the warm caches (two cold builds)...");
+  await build(dirs.native, "native");
+  await build(dirs.program, "program");
+  const servers: Server[] = ["native", "program", "reference"];
+  for (let i = 0; i < warmRuns; i++) {
+    for (let j = 0; j < servers.length; j++) {
+      const server = servers[(i + j) % servers.length]!; // rotate the order
+      await build(dirs[server], server, warm[server]);
+    }
+    console.error(`warm round ${i + 1}/${warmRuns}`);
+  }
+  row("native warm", warm.native, warm.native);
+  row("reference GOCACHEPROG (Go) warm", warm.reference, warm.native, "the protocol's floor");
+  row("gocacheprog warm", warm.program, warm.native, "<= 1.15");
 }
 
 const nativeCold = empty();
 const programCold = empty();
 for (let i = 0; i < coldRuns; i++) {
-  const order = i % 2 === 0 ? [false, true] : [true, false];
-  for (const withProgram of order) {
-    const dir = `${work.path}/cold-${i}-${withProgram ? "program" : "native"}`;
-    await build(dir, withProgram, withProgram ? programCold : nativeCold);
+  const order: Server[] = i % 2 === 0 ? ["native", "program"] : ["program", "native"];
+  for (const server of order) {
+    const dir = `${work.path}/cold-${i}-${server}`;
+    await build(dir, server, server === "program" ? programCold : nativeCold);
     await Deno.remove(dir, { recursive: true });
   }
   console.error(`cold pair ${i + 1}/${coldRuns}`);
