@@ -10,8 +10,12 @@
  * @module
  */
 
-/** The kinds of value a flag takes. */
-export type FlagKind = "string" | "boolean";
+/**
+ * The kinds of value a flag takes: text, a switch, a list (the flag may be repeated and
+ * each value may hold several items separated by commas), or a duration (`500ms`, `2s`,
+ * `30m`, `1h`, `7d`; a bare number is seconds).
+ */
+export type FlagKind = "string" | "boolean" | "list" | "duration";
 
 /** One flag's definition. */
 export interface FlagSpec {
@@ -60,6 +64,128 @@ export const FLAGS: readonly FlagSpec[] = [
     env: "GOCACHEPROG_LOG_RESP",
     description: "print one line per response to stderr",
   },
+  {
+    name: "redis-url",
+    aliases: ["r-urls"],
+    kind: "list",
+    env: "GOCACHEPROG_REDIS_URL",
+    valueName: "URL",
+    description:
+      "Redis to share the cache through: host:port, redis://[user:password@]host:port[/db] " +
+      "or rediss:// for TLS; repeat or separate with commas; several addresses mean a Redis Cluster",
+  },
+  {
+    name: "redis-sentinel",
+    aliases: [],
+    kind: "list",
+    env: "GOCACHEPROG_REDIS_SENTINEL",
+    valueName: "HOST:PORT",
+    description: "Redis Sentinel addresses (with --redis-sentinel-name) instead of --redis-url",
+  },
+  {
+    name: "redis-sentinel-name",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_SENTINEL_NAME",
+    valueName: "NAME",
+    description: "the Sentinel master group's name (default mymaster)",
+  },
+  {
+    name: "redis-user",
+    aliases: ["r-usr"],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_USER",
+    valueName: "USER",
+    description: "Redis ACL user name",
+  },
+  {
+    name: "redis-password",
+    aliases: ["r-pwd"],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_PASSWORD",
+    valueName: "PASSWORD",
+    description: "Redis password; prefer the environment variable or --redis-password-file: the " +
+      "GOCACHEPROG string shows in `go env` and in process lists",
+  },
+  {
+    name: "redis-password-file",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_PASSWORD_FILE",
+    valueName: "FILE",
+    description: "read the Redis password from this file (its first line)",
+  },
+  {
+    name: "redis-prefix",
+    aliases: ["r-prefix"],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_PREFIX",
+    valueName: "PREFIX",
+    description: "namespace for the keys, for example one per project or trust domain",
+  },
+  {
+    name: "redis-tls-ca",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_TLS_CA",
+    valueName: "FILE",
+    description: "CA certificate (PEM) to verify the Redis server with; implies TLS",
+  },
+  {
+    name: "redis-tls-cert",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_TLS_CERT",
+    valueName: "FILE",
+    description: "client certificate (PEM) for mutual TLS; implies TLS",
+  },
+  {
+    name: "redis-tls-key",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_REDIS_TLS_KEY",
+    valueName: "FILE",
+    description: "client private key (PEM) for mutual TLS",
+  },
+  {
+    name: "redis-ttl",
+    aliases: [],
+    kind: "duration",
+    env: "GOCACHEPROG_REDIS_TTL",
+    valueName: "DURATION",
+    description: "how long an entry lives in Redis after its last use (default 7d)",
+  },
+  {
+    name: "redis-timeout",
+    aliases: [],
+    kind: "duration",
+    env: "GOCACHEPROG_REDIS_TIMEOUT",
+    valueName: "DURATION",
+    description: "deadline for one Redis operation, and for connecting (default 1s)",
+  },
+  {
+    name: "upload-wait",
+    aliases: [],
+    kind: "duration",
+    env: "GOCACHEPROG_UPLOAD_WAIT",
+    valueName: "DURATION",
+    description: "at exit, how long to wait for uploads still running (default 5s)",
+  },
+  {
+    name: "read-only",
+    aliases: [],
+    kind: "boolean",
+    env: "GOCACHEPROG_READ_ONLY",
+    description: "read from Redis but never write to it (for untrusted jobs)",
+  },
+  {
+    name: "compress",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_COMPRESS",
+    valueName: "none|zstd",
+    description: "compression of the bodies stored in Redis (default none); local files stay plain",
+  },
   { name: "help", aliases: ["h"], kind: "boolean", description: "show this help and exit" },
   { name: "version", aliases: [], kind: "boolean", description: "print the version and exit" },
 ];
@@ -84,7 +210,42 @@ export interface Config {
   help: boolean;
   /** Print the version and exit. */
   version: boolean;
+  /** Redis addresses; empty for a local-only cache. */
+  redisUrls: string[];
+  /** Redis Sentinel addresses. */
+  redisSentinels: string[];
+  /** The Sentinel master group's name. */
+  redisSentinelName: string;
+  /** Redis ACL user name. */
+  redisUser?: string;
+  /** Redis password, from the flag or the environment. */
+  redisPassword?: string;
+  /** Whether the password was given on the command line, where others can see it. */
+  redisPasswordOnCommandLine: boolean;
+  /** A file holding the Redis password. */
+  redisPasswordFile?: string;
+  /** The key namespace. */
+  redisPrefix: string;
+  /** TLS CA certificate file. */
+  redisTlsCa?: string;
+  /** TLS client certificate file. */
+  redisTlsCert?: string;
+  /** TLS client key file. */
+  redisTlsKey?: string;
+  /** Entry lifetime in Redis after last use, in milliseconds. */
+  redisTtlMillis: number;
+  /** Deadline for one Redis operation, in milliseconds. */
+  redisTimeoutMillis: number;
+  /** How long to wait for pending uploads at exit, in milliseconds. */
+  uploadWaitMillis: number;
+  /** Never write to Redis. */
+  readOnly: boolean;
+  /** Compression of bodies in Redis. */
+  compress: "none" | "zstd";
 }
+
+/** Seven days: how long an unused entry stays in Redis unless `--redis-ttl` says otherwise. */
+export const DEFAULT_REDIS_TTL_MILLIS = 7 * 24 * 3600 * 1000;
 
 /** Reads an environment variable; `undefined` when unset or not readable. */
 export type EnvReader = (name: string) => string | undefined;
@@ -99,7 +260,8 @@ export type EnvReader = (name: string) => string | undefined;
  * unexpected argument; the message says which.
  */
 export function parseConfig(args: readonly string[], env: EnvReader): Config {
-  const values = new Map<string, string | boolean>();
+  const values = new Map<string, string | boolean | string[] | number>();
+  const fromCommandLine = new Set<string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--" || !arg.startsWith("-") || arg === "-") {
@@ -127,13 +289,35 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
       i++;
     }
     if (value === "") throw new TypeError(`Flag "${arg}" needs a non-empty value`);
-    values.set(spec.name, value);
+    fromCommandLine.add(spec.name);
+    values.set(spec.name, parseValue(spec, value, `flag ${arg}`, values.get(spec.name)));
   }
   for (const spec of FLAGS) {
     if (values.has(spec.name) || spec.env === undefined) continue;
     const value = env(spec.env);
     if (value === undefined || value === "") continue;
-    values.set(spec.name, spec.kind === "boolean" ? parseBoolean(value, spec.env) : value);
+    values.set(
+      spec.name,
+      spec.kind === "boolean"
+        ? parseBoolean(value, spec.env)
+        : parseValue(spec, value, spec.env, undefined),
+    );
+  }
+  const text = (name: string): string | undefined => {
+    const value = values.get(name);
+    return typeof value === "string" ? value : undefined;
+  };
+  const list = (name: string): string[] => {
+    const value = values.get(name);
+    return Array.isArray(value) ? value : [];
+  };
+  const millis = (name: string, fallback: number): number => {
+    const value = values.get(name);
+    return typeof value === "number" ? value : fallback;
+  };
+  const compress = text("compress") ?? "none";
+  if (compress !== "none" && compress !== "zstd") {
+    throw new TypeError(`--compress takes none or zstd, not "${compress}"`);
   }
   const config: Config = {
     logMetrics: values.get("log-metrics") === true,
@@ -141,7 +325,31 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     logResponses: values.get("log-resp") === true,
     help: values.get("help") === true,
     version: values.get("version") === true,
+    redisUrls: list("redis-url"),
+    redisSentinels: list("redis-sentinel"),
+    redisSentinelName: text("redis-sentinel-name") ?? "mymaster",
+    redisPasswordOnCommandLine: fromCommandLine.has("redis-password"),
+    redisPrefix: text("redis-prefix") ?? "",
+    redisTtlMillis: millis("redis-ttl", DEFAULT_REDIS_TTL_MILLIS),
+    redisTimeoutMillis: millis("redis-timeout", 1000),
+    uploadWaitMillis: millis("upload-wait", 5000),
+    readOnly: values.get("read-only") === true,
+    compress,
   };
+  for (
+    const [key, name] of [
+      ["redisUser", "redis-user"],
+      ["redisPassword", "redis-password"],
+      ["redisPasswordFile", "redis-password-file"],
+      ["redisTlsCa", "redis-tls-ca"],
+      ["redisTlsCert", "redis-tls-cert"],
+      ["redisTlsKey", "redis-tls-key"],
+    ] as const
+  ) {
+    const value = text(name);
+    if (value !== undefined) config[key] = value;
+  }
+  if (config.redisTtlMillis < 1000) throw new TypeError("--redis-ttl must be at least 1s");
   const dir = values.get("dir") ?? env("GOCACHE");
   if (typeof dir === "string" && dir !== "") config.dir = dir;
   return config;
@@ -197,6 +405,43 @@ export function usage(version: string): string {
     "",
   );
   return lines.join("\n");
+}
+
+/**
+ * Parses a duration: a number with a unit (`ms`, `s`, `m`, `h`, `d`), or a bare number
+ * of seconds.
+ *
+ * @param text The duration.
+ * @returns Milliseconds, or `undefined` if the text is not a duration.
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (match === null) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? "s"]!;
+  return Math.round(Number(match[1]) * unit);
+}
+
+function parseValue(
+  spec: FlagSpec,
+  value: string,
+  source: string,
+  previous: string | boolean | string[] | number | undefined,
+): string | string[] | number {
+  switch (spec.kind) {
+    case "list": {
+      const items = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+      return [...(Array.isArray(previous) ? previous : []), ...items];
+    }
+    case "duration": {
+      const millis = parseDuration(value);
+      if (millis === undefined) {
+        throw new TypeError(`${source} takes a duration such as 500ms, 2s or 7d, not "${value}"`);
+      }
+      return millis;
+    }
+    default:
+      return value;
+  }
 }
 
 function findFlag(name: string): FlagSpec | undefined {

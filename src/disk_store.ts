@@ -117,10 +117,16 @@ export class DiskStore implements LocalStore {
    * @returns The hit the entry now gives.
    */
   writeEntry(request: PutRequest): Hit {
-    const timeNanos = nowNanos();
+    const timeNanos = request.timeNanos ?? nowNanos();
+    const entry = {
+      actionId: request.actionId,
+      outputId: request.outputId,
+      size: request.size,
+      timeNanos,
+    };
     writeFileAtomicSync(
       this.entryPath(request.actionId),
-      new TextEncoder().encode(encodeNativeEntry({ ...request, timeNanos })),
+      new TextEncoder().encode(encodeNativeEntry(entry)),
     );
     return {
       outputId: request.outputId,

@@ -10,6 +10,8 @@ export class ServeMetrics {
   gets = 0;
   /** Gets answered with a hit. */
   hits = 0;
+  /** Of the hits, those a remote tier answered. */
+  remoteHits = 0;
   /** Gets answered with a miss. */
   misses = 0;
   /** Gets answered with an error. */
@@ -49,7 +51,10 @@ export class ServeMetrics {
   summary(): string {
     this.sampleRss();
     const elapsed = performance.now() - this.startedAt;
-    return `${this.gets} gets (${this.hits} hits, ${this.misses} misses, ${this.getErrors} errors)` +
+    const hits = this.remoteHits > 0
+      ? `${this.hits} hits: ${this.hits - this.remoteHits} local, ${this.remoteHits} remote`
+      : `${this.hits} hits`;
+    return `${this.gets} gets (${hits}, ${this.misses} misses, ${this.getErrors} errors)` +
       `, ${this.puts} puts (${this.putErrors} errors)` +
       `; ${formatBytes(this.bytesRead)} read, ${formatBytes(this.bytesWritten)} written` +
       `; time in gets ${formatMillis(this.getMillis)}, in puts ${formatMillis(this.putMillis)}` +

@@ -181,6 +181,7 @@ class Session {
       this.#respond(request, started, { id: request.id, miss: true });
     } else {
       this.#metrics.hits++;
+      if (hit.source === "remote") this.#metrics.remoteHits++;
       this.#metrics.bytesRead += hit.size;
       this.#respond(request, started, {
         id: request.id,
@@ -188,7 +189,7 @@ class Session {
         size: hit.size,
         timeNanos: hit.timeNanos,
         diskPath: hit.diskPath,
-      });
+      }, hit.source ?? "local");
     }
     this.#metrics.getMillis += performance.now() - started;
   }
@@ -300,9 +301,10 @@ class Session {
     });
   }
 
-  #respond(request: Request, started: number, response: Response): void {
+  /** Sends a response; `source` names the tier that answered a hit, for the log. */
+  #respond(request: Request, started: number, response: Response, source = ""): void {
     this.#writer.send(encodeResponse(response));
-    if (this.#logResponses) this.#logResponse(request, response, started);
+    if (this.#logResponses) this.#logResponse(request, response, started, source);
   }
 
   #logRequest(request: Request): void {
@@ -312,11 +314,11 @@ class Session {
     this.#logger.info(line);
   }
 
-  #logResponse(request: Request, response: Response, started: number): void {
+  #logResponse(request: Request, response: Response, started: number, source: string): void {
     let outcome: string;
     if (response.err !== undefined) outcome = `error "${response.err}"`;
     else if (response.miss === true) outcome = "miss";
-    else if (request.command === "get") outcome = `hit size ${response.size ?? 0}`;
+    else if (request.command === "get") outcome = `${source} hit size ${response.size ?? 0}`;
     else if (request.command === "put") outcome = `stored size ${request.bodySize}`;
     else outcome = "ok";
     const millis = (performance.now() - started).toFixed(2);

@@ -17,6 +17,8 @@ export interface Hit {
   timeNanos: bigint;
   /** The absolute path of the body's file; no extension in its last element. */
   diskPath: string;
+  /** Which tier answered, when a store has more than one; absent means local. */
+  source?: "local" | "remote";
 }
 
 /** What a `put` says about the entry it stores. */
@@ -27,6 +29,8 @@ export interface PutRequest {
   outputId: string;
   /** The body size in bytes. */
   size: number;
+  /** The put time to record, in Unix nanoseconds; absent means now. */
+  timeNanos?: bigint;
 }
 
 /**
@@ -78,4 +82,83 @@ export interface LocalStore {
   busy?(): boolean;
   /** Finishes background work (uploads, flushes) and releases resources. */
   close(): Promise<void>;
+  /** A line of the store's own counters for the `--log-metrics` summary, if it keeps any. */
+  summary?(): string;
+}
+
+/** One entry as a remote store holds it: its description and its whole body. */
+export interface RemoteEntry {
+  /** The OutputID in hex. */
+  outputId: string;
+  /** The body size in bytes. */
+  size: number;
+  /** The put time, in Unix nanoseconds. */
+  timeNanos: bigint;
+  /** The body. */
+  body: Uint8Array;
+}
+
+/**
+ * A store of whole entries elsewhere (Redis; later S3 or HTTP). It knows nothing of the
+ * protocol or of local files: the {@linkcode LocalStore} in front of it verifies what
+ * it returns and keeps the files the go command needs.
+ */
+export interface RemoteStore {
+  /** Where the store is, for messages; never contains credentials. */
+  readonly description: string;
+  /** The latest connection error, if the store knows one, for messages. */
+  readonly lastError?: string | undefined;
+  /**
+   * Resolves once the store can be used, or fails to be.
+   *
+   * @returns Whether it is usable.
+   */
+  ready(): Promise<boolean>;
+  /**
+   * Fetches an entry.
+   *
+   * @param actionId The ActionID in hex.
+   * @returns The entry, or `undefined` on a miss. Rejects with a
+   * {@linkcode CorruptEntryError} for a value that cannot be an entry, and with other
+   * errors when the store cannot be reached.
+   */
+  get(actionId: string): Promise<RemoteEntry | undefined>;
+  /**
+   * Tells whether the store already holds this output for this action.
+   *
+   * @param actionId The ActionID in hex.
+   * @param outputId The OutputID in hex.
+   * @returns Whether uploading it again can be skipped.
+   */
+  has(actionId: string, outputId: string): Promise<boolean>;
+  /**
+   * Stores an entry.
+   *
+   * @param actionId The ActionID in hex.
+   * @param entry The entry.
+   */
+  put(actionId: string, entry: RemoteEntry): Promise<void>;
+  /**
+   * Removes an entry (one found to be corrupt, say).
+   *
+   * @param actionId The ActionID in hex.
+   */
+  delete(actionId: string): Promise<void>;
+  /** Checks that the store answers; rejects if not. */
+  ping(): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** A value in a remote store that is not a valid entry: treated as a miss, never served. */
+export class CorruptEntryError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong with the value.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "CorruptEntryError";
+  }
 }

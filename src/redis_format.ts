@@ -1,0 +1,163 @@
+/**
+ * How entries are laid out in Redis. One key per action holds a fixed header and the
+ * start of the body, so a hit costs one round trip; a body longer than one chunk
+ * continues in chunk keys, fetched in parallel. All of an action's keys share a hash
+ * tag (`{<ActionID>}`), so they live on one Cluster node and can be written together.
+ *
+ * Keys, under the namespace `gocacheprog:<prefix>:`:
+ *
+ * - `<namespace>{<ActionID hex>}`: header + the first chunk;
+ * - `<namespace>{<ActionID hex>}:<first 16 hex of OutputID>:<n>`: chunk n (1, 2, ...).
+ *   Naming chunks after the OutputID keeps two different outputs of one action apart.
+ *
+ * Header (72 bytes, integers little-endian):
+ *
+ * | offset | size | field                                          |
+ * | ------ | ---- | ---------------------------------------------- |
+ * | 0      | 4    | magic `GCPR`                                   |
+ * | 4      | 1    | format version, 1                              |
+ * | 5      | 1    | encoding: 0 none, 1 zstd                       |
+ * | 6      | 2    | reserved, 0                                    |
+ * | 8      | 32   | OutputID                                       |
+ * | 40     | 8    | body size (decoded)                            |
+ * | 48     | 8    | put time, Unix nanoseconds                     |
+ * | 56     | 8    | stored size (encoded)                          |
+ * | 64     | 4    | chunk count, at least 1                        |
+ * | 68     | 4    | chunk size: stored bytes per chunk             |
+ *
+ * @module
+ */
+
+/** Bytes before the first chunk's data. */
+export const HEADER_BYTES = 72;
+
+/** Stored bytes per chunk: big values stall Redis, and chunks can be fetched in parallel. */
+export const CHUNK_BYTES = 1 << 20;
+
+/** The body encodings. */
+export type Encoding = "none" | "zstd";
+
+const MAGIC = [0x47, 0x43, 0x50, 0x52]; // "GCPR"
+const VERSION = 1;
+
+/** What the header says about an entry. */
+export interface EntryHeader {
+  /** The OutputID in hex. */
+  outputId: string;
+  /** The body size after decoding. */
+  size: number;
+  /** The put time, in Unix nanoseconds. */
+  timeNanos: bigint;
+  /** How the stored bytes are encoded. */
+  encoding: Encoding;
+  /** The number of stored bytes, all chunks together. */
+  storedSize: number;
+  /** The number of chunks, the first included. */
+  chunkCount: number;
+  /** Stored bytes per chunk (the last may be shorter). */
+  chunkSize: number;
+}
+
+/**
+ * The key namespace for a prefix.
+ *
+ * @param prefix The user's prefix, possibly empty.
+ * @returns `gocacheprog:` or `gocacheprog:<prefix>:`.
+ */
+export function keyNamespace(prefix: string): string {
+  return prefix === "" ? "gocacheprog:" : `gocacheprog:${prefix}:`;
+}
+
+/**
+ * The key of an action's header.
+ *
+ * @param namespace From {@linkcode keyNamespace}.
+ * @param actionId The ActionID in hex.
+ * @returns The key.
+ */
+export function entryKey(namespace: string, actionId: string): string {
+  return `${namespace}{${actionId}}`;
+}
+
+/**
+ * The key of one of an action's chunks after the first.
+ *
+ * @param namespace From {@linkcode keyNamespace}.
+ * @param header Which action and output.
+ * @param index The chunk's index, from 1.
+ * @returns The key.
+ */
+export function chunkKey(
+  namespace: string,
+  header: { actionId: string; outputId: string },
+  index: number,
+): string {
+  return `${entryKey(namespace, header.actionId)}:${header.outputId.slice(0, 16)}:${index}`;
+}
+
+/**
+ * Lays out an entry's stored bytes as the header value and the chunk values.
+ *
+ * @param header The entry's description; `storedSize`, `chunkCount` and `chunkSize` are
+ * derived from `stored`.
+ * @param stored The encoded body.
+ * @returns The header key's value, then the values of chunks 1, 2, ...
+ */
+export function encodeEntry(
+  header: Omit<EntryHeader, "storedSize" | "chunkCount" | "chunkSize">,
+  stored: Uint8Array,
+): { head: Uint8Array; chunks: Uint8Array[] } {
+  const chunkCount = Math.max(1, Math.ceil(stored.length / CHUNK_BYTES));
+  const first = stored.subarray(0, CHUNK_BYTES);
+  const head = new Uint8Array(HEADER_BYTES + first.length);
+  head.set(MAGIC, 0);
+  head[4] = VERSION;
+  head[5] = header.encoding === "zstd" ? 1 : 0;
+  head.set(Uint8Array.fromHex(header.outputId), 8);
+  const view = new DataView(head.buffer);
+  view.setBigUint64(40, BigInt(header.size), true);
+  view.setBigInt64(48, header.timeNanos, true);
+  view.setBigUint64(56, BigInt(stored.length), true);
+  view.setUint32(64, chunkCount, true);
+  view.setUint32(68, CHUNK_BYTES, true);
+  head.set(first, HEADER_BYTES);
+  const chunks: Uint8Array[] = [];
+  for (let index = 1; index < chunkCount; index++) {
+    chunks.push(stored.subarray(index * CHUNK_BYTES, (index + 1) * CHUNK_BYTES));
+  }
+  return { head, chunks };
+}
+
+/**
+ * Reads a header. Anything that is not a well-formed header of this version is refused,
+ * so a stranger's value or a truncated one is never taken for an entry.
+ *
+ * @param value The header key's value (or at least its first {@linkcode HEADER_BYTES}).
+ * @returns The header, or `undefined`.
+ */
+export function decodeHeader(value: Uint8Array): EntryHeader | undefined {
+  if (value.length < HEADER_BYTES) return undefined;
+  if (MAGIC.some((byte, i) => value[i] !== byte) || value[4] !== VERSION || value[5]! > 1) {
+    return undefined;
+  }
+  const view = new DataView(value.buffer, value.byteOffset, HEADER_BYTES);
+  const size = Number(view.getBigUint64(40, true));
+  const storedSize = Number(view.getBigUint64(56, true));
+  const chunkCount = view.getUint32(64, true);
+  const chunkSize = view.getUint32(68, true);
+  if (
+    !Number.isSafeInteger(size) || !Number.isSafeInteger(storedSize) || chunkSize === 0 ||
+    chunkCount !== Math.max(1, Math.ceil(storedSize / chunkSize))
+  ) {
+    return undefined;
+  }
+  return {
+    outputId: value.subarray(8, 40).toHex(),
+    size,
+    timeNanos: view.getBigInt64(48, true),
+    encoding: value[5] === 1 ? "zstd" : "none",
+    storedSize,
+    chunkCount,
+    chunkSize,
+  };
+}

@@ -1,0 +1,307 @@
+/**
+ * A {@linkcode RemoteStore} in Redis (standalone, Cluster or Sentinel, optionally over
+ * TLS), through ioredis. This module is loaded with a dynamic `import()` only when
+ * Redis is configured: ioredis takes tens of milliseconds to load and reads the whole
+ * environment when it does, which a local-only run should not pay for or allow.
+ *
+ * The value layout is in `redis_format.ts`. Every hit refreshes the entry's TTL
+ * (`GETEX ... PX`), so entries in use never expire; every command has a deadline.
+ *
+ * @module
+ */
+
+import { Cluster, Redis } from "ioredis";
+import type { ClusterOptions, RedisOptions } from "ioredis";
+import { Buffer } from "node:buffer";
+import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { CorruptEntryError, type RemoteEntry, type RemoteStore } from "./store.ts";
+import {
+  chunkKey,
+  decodeHeader,
+  encodeEntry,
+  entryKey,
+  HEADER_BYTES,
+  keyNamespace,
+} from "./redis_format.ts";
+import type { Encoding } from "./redis_format.ts";
+import { hostPort, parseRedisAddress, type RedisAddress } from "./redis_address.ts";
+import { withDeadline } from "./deadline.ts";
+
+/** Bodies smaller than this are stored uncompressed even with compression on. */
+const COMPRESS_MIN_BYTES = 1024;
+
+/** How many chunk keys are fetched at once: bounds the memory a big entry holds in flight. */
+const CHUNK_WINDOW = 8;
+
+/** TLS material, as file contents. */
+export interface RedisTlsOptions {
+  /** CA certificate (PEM). */
+  ca?: string;
+  /** Client certificate (PEM), for mutual TLS. */
+  cert?: string;
+  /** Client key (PEM), for mutual TLS. */
+  key?: string;
+}
+
+/** Options for {@linkcode openRedisStore}. */
+export interface RedisStoreOptions {
+  /** Addresses: one for a standalone server, several for a Cluster. */
+  urls: readonly string[];
+  /** Sentinel addresses; used instead of `urls` when not empty. */
+  sentinels?: readonly string[];
+  /** The Sentinel master group's name. */
+  sentinelName?: string;
+  /** ACL user name (a user in the URL wins). */
+  username?: string;
+  /** Password (a password in the URL wins). */
+  password?: string;
+  /** TLS material; TLS is used when this is given or an address is `rediss://`. */
+  tls?: RedisTlsOptions;
+  /** The key namespace's user part. */
+  prefix: string;
+  /** Entry lifetime after last use, in milliseconds. */
+  ttlMillis: number;
+  /** Deadline for connecting and for each command, in milliseconds. */
+  timeoutMillis: number;
+  /** How bodies are stored. */
+  compress: Encoding;
+}
+
+/**
+ * Creates a Redis store and starts connecting in the background.
+ *
+ * @param options Where and how.
+ * @returns The store at once; see {@linkcode RemoteStore.ready}.
+ * @throws {TypeError} If an address cannot be read.
+ */
+export function openRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
+
+type Client = Redis | Cluster;
+
+/** A {@linkcode RemoteStore} in Redis. */
+export class RedisStore implements RemoteStore {
+  readonly description: string;
+  /** The latest connection error, for messages. */
+  lastError: string | undefined;
+  #client: Client;
+  #namespace: string;
+  #ttlMillis: number;
+  #compress: Encoding;
+  #ready: Promise<boolean>;
+  /** Set on every successful (re)connection: ioredis keeps reconnecting in the background. */
+  #connected = false;
+
+  /**
+   * Creates the client and starts connecting.
+   *
+   * @param options Where and how.
+   */
+  constructor(options: RedisStoreOptions) {
+    this.#namespace = keyNamespace(options.prefix);
+    this.#ttlMillis = options.ttlMillis;
+    this.#compress = options.compress;
+    const { client, description } = createClient(options);
+    this.#client = client;
+    this.description = description;
+    client.on("ready", () => this.#connected = true);
+    // ioredis reports every failed (re)connection; keep the latest for the tiered store,
+    // which says once what matters. Without a listener ioredis would print each one.
+    client.on("error", (error: Error) => this.lastError = error.message);
+    this.#ready = withDeadline(client.connect(), options.timeoutMillis, "connecting").then(
+      () => true,
+      (error: Error) => {
+        this.lastError ??= error.message;
+        return false;
+      },
+    );
+  }
+
+  ready(): Promise<boolean> {
+    return this.#ready;
+  }
+
+  async get(actionId: string): Promise<RemoteEntry | undefined> {
+    await this.#usable();
+    const head = await this.#client.getexBuffer(
+      entryKey(this.#namespace, actionId),
+      "PX",
+      this.#ttlMillis,
+    );
+    if (head === null) return undefined;
+    const header = decodeHeader(head);
+    if (header === undefined) throw new CorruptEntryError("its header is not valid");
+    const parts: Uint8Array[] = [head.subarray(HEADER_BYTES)];
+    for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
+      const window = [];
+      for (let index = start; index < Math.min(start + CHUNK_WINDOW, header.chunkCount); index++) {
+        const key = chunkKey(this.#namespace, { actionId, outputId: header.outputId }, index);
+        window.push(this.#client.getexBuffer(key, "PX", this.#ttlMillis));
+      }
+      for (const chunk of await Promise.all(window)) {
+        if (chunk === null) throw new CorruptEntryError("a chunk is missing");
+        parts.push(chunk);
+      }
+    }
+    const joined = Buffer.concat(parts);
+    const stored = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
+    if (stored.length !== header.storedSize) {
+      throw new CorruptEntryError(`it holds ${stored.length} bytes, not ${header.storedSize}`);
+    }
+    let body: Uint8Array = stored;
+    if (header.encoding === "zstd") {
+      try {
+        const decompressed = zstdDecompressSync(stored);
+        body = new Uint8Array(
+          decompressed.buffer,
+          decompressed.byteOffset,
+          decompressed.byteLength,
+        );
+      } catch {
+        throw new CorruptEntryError("its compressed body cannot be decompressed");
+      }
+    }
+    if (body.length !== header.size) {
+      throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
+    }
+    return { outputId: header.outputId, size: header.size, timeNanos: header.timeNanos, body };
+  }
+
+  async has(actionId: string, outputId: string): Promise<boolean> {
+    await this.#usable();
+    const head = await this.#client.getrangeBuffer(
+      entryKey(this.#namespace, actionId),
+      0,
+      HEADER_BYTES - 1,
+    );
+    const header = decodeHeader(head);
+    return header !== undefined && header.outputId === outputId;
+  }
+
+  async put(actionId: string, entry: RemoteEntry): Promise<void> {
+    await this.#usable();
+    let stored = entry.body;
+    let encoding: Encoding = "none";
+    if (this.#compress === "zstd" && entry.body.length >= COMPRESS_MIN_BYTES) {
+      const compressed = zstdCompressSync(entry.body);
+      if (compressed.length < entry.body.length) {
+        stored = compressed;
+        encoding = "zstd";
+      }
+    }
+    const { head, chunks } = encodeEntry({ ...entry, encoding }, stored);
+    // Chunks first and the header last, in one pipeline on one node (the keys share a
+    // hash tag): a reader that finds the header finds its chunks.
+    const pipeline = this.#client.pipeline();
+    chunks.forEach((chunk, i) => {
+      pipeline.set(
+        chunkKey(this.#namespace, { actionId, outputId: entry.outputId }, i + 1),
+        asBuffer(chunk),
+        "PX",
+        this.#ttlMillis,
+      );
+    });
+    pipeline.set(entryKey(this.#namespace, actionId), asBuffer(head), "PX", this.#ttlMillis);
+    const results = await pipeline.exec();
+    const failure = results?.find(([error]) => error !== null)?.[0];
+    if (failure) throw failure;
+  }
+
+  async delete(actionId: string): Promise<void> {
+    await this.#usable();
+    await this.#client.del(entryKey(this.#namespace, actionId));
+  }
+
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
+  /** Waits for the first connection; commands are not queued while there is none. */
+  async #usable(): Promise<void> {
+    if (this.#connected || (await this.#ready) || this.#connected) return;
+    throw new Error(`Redis ${this.description} is not connected`);
+  }
+
+  async close(): Promise<void> {
+    this.#client.disconnect();
+    await Promise.resolve();
+  }
+}
+
+function createClient(options: RedisStoreOptions): { client: Client; description: string } {
+  const tls = options.tls === undefined ? undefined : {
+    ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
+    ...(options.tls.cert === undefined ? {} : { cert: options.tls.cert }),
+    ...(options.tls.key === undefined ? {} : { key: options.tls.key }),
+  };
+  const common: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: options.timeoutMillis,
+    commandTimeout: options.timeoutMillis,
+    maxRetriesPerRequest: 0,
+    // Reading ioredis' own package.json for CLIENT SETINFO needs a read permission we do
+    // not grant, and when it is denied a failed TLS handshake can hang connect() forever.
+    disableClientInfo: true,
+    // Keep trying in the background (the circuit breaker decides whether to use it).
+    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+  };
+  const credentials = (address: RedisAddress): RedisOptions => {
+    const username = address.username ?? options.username;
+    const password = address.password ?? options.password;
+    return {
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+      ...(tls !== undefined || address.tls ? { tls: tls ?? {} } : {}),
+    };
+  };
+  const sentinels = options.sentinels ?? [];
+  if (sentinels.length > 0) {
+    const nodes = sentinels.map(parseRedisAddress);
+    const first = nodes[0]!;
+    const name = options.sentinelName ?? "mymaster";
+    return {
+      client: new Redis({
+        ...common,
+        ...credentials({ ...first, tls: false }),
+        sentinels: nodes.map(({ host, port }) => ({ host, port })),
+        name,
+        sentinelRetryStrategy: (times: number) => (times > 3 ? null : 200 * times),
+        enableOfflineQueue: false,
+      }),
+      description: `sentinel ${name} at ${nodes.map(hostPort).join(",")}`,
+    };
+  }
+  const addresses = options.urls.map(parseRedisAddress);
+  if (addresses.length === 0) throw new TypeError("No Redis address given");
+  const first = addresses[0]!;
+  if (addresses.length === 1) {
+    return {
+      client: new Redis({
+        ...common,
+        ...credentials(first),
+        host: first.host,
+        port: first.port,
+        db: first.db,
+        enableOfflineQueue: false,
+      }),
+      description: hostPort(first),
+    };
+  }
+  const { retryStrategy: _unused, ...redisOptions } = { ...common, ...credentials(first) };
+  const clusterOptions: ClusterOptions = {
+    lazyConnect: true,
+    redisOptions,
+    slotsRefreshTimeout: options.timeoutMillis,
+    clusterRetryStrategy: (times: number) => Math.min(200 * times, 2000),
+    enableOfflineQueue: false,
+  };
+  return {
+    client: new Cluster(addresses.map(({ host, port }) => ({ host, port })), clusterOptions),
+    description: `cluster ${addresses.map(hostPort).join(",")}`,
+  };
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
