@@ -143,12 +143,11 @@ export class TieredStore implements LocalStore {
     this.#breaker = new CircuitBreaker({
       cooldownMillis: options.breakerCooldownMillis ?? 5000,
       onOpen: (reason) => {
+        const where = this.#remote?.description ?? "";
         this.#logger.warnOnce(
           "remote-down",
-          `Redis ${
-            this.#remote?.description ?? ""
-          } is failing (${reason}); building from the local cache ` +
-            "alone and retrying in the background",
+          `Redis ${where} is unavailable (${reason}); building from the local cache alone ` +
+            "and retrying in the background",
         );
       },
     });
@@ -224,10 +223,8 @@ export class TieredStore implements LocalStore {
       const ready = await withDeadline(store.ready(), this.#timeoutMillis * 2, "connecting").catch(
         () => false,
       );
-      if (!ready) {
-        this.#breaker.recordFailure("it cannot be reached", true);
-        return undefined;
-      }
+      // Not reachable yet: the breaker opens, and its background probe tells when it is.
+      if (!ready) this.#breaker.recordFailure(store.lastError ?? "it cannot be reached", true);
       return store;
     } catch (error) {
       this.#breaker.recordFailure(messageOf(error), true);

@@ -65,13 +65,15 @@ export interface ProgramOptions {
   passDir?: boolean;
   /** More program flags. */
   args?: readonly string[];
-  /** Extra paths to allow reading (for example `/proc/self/status` for peak RSS). */
+  /** Extra paths to allow reading (a password file, TLS certificates). */
   extraRead?: readonly string[];
+  /** Redis hosts to allow connecting to; Redis mode also needs all of the environment. */
+  redisHosts?: readonly string[];
 }
 
 /**
  * The command line that runs this program from the checkout with the permission flags
- * the README documents for the disk-only mode.
+ * the README documents: for the disk-only mode, or with `redisHosts` for Redis.
  *
  * @param options The directory and flags.
  * @returns The argv, starting with the deno executable.
@@ -85,7 +87,9 @@ export function programArgv(options: ProgramOptions): string[] {
     `--config=${REPO_ROOT}/deno.json`,
     `--allow-read=${read}`,
     `--allow-write=${options.dir}`,
-    `--allow-env=${ENV_VARIABLES.join(",")}`,
+    ...(options.redisHosts === undefined
+      ? [`--allow-env=${ENV_VARIABLES.join(",")}`]
+      : [`--allow-net=${options.redisHosts.join(",")}`, "--allow-env"]),
     MOD_TS,
     ...(options.passDir === false ? [] : ["--dir", options.dir]),
     ...(options.args ?? []),
