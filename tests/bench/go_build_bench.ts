@@ -1,22 +1,26 @@
 // deno-lint-ignore-file no-console -- a benchmark reports on the console
 /**
- * `deno task bench`: how much this program costs a real build, against the go command's
- * own GOCACHE measured in the same run (these machines are noisy, so only ratios from
- * one run mean anything).
+ * `deno task bench`: what this program costs, or saves, a real build, against the go
+ * command's own GOCACHE measured in the same run. These machines are noisy, so only
+ * ratios from one run mean anything, and every section rotates the order of its
+ * scenarios from round to round.
  *
- * Workload: `go build std` (GOROOT is local: nothing to download). Scenarios, each run
- * alternately with its native counterpart:
+ * Workload: `go build std` (GOROOT is local: nothing to download).
  *
- * - warm: everything already in the cache; beside the native build and this program, a
- *   minimal GOCACHEPROG written in Go (`reference_cacheprog.go`) gives the floor that the
- *   protocol itself sets on this machine;
- * - cold: an empty cache;
- * - start-up: time from spawning the program to its handshake, beside a bare Deno
- *   script that writes one line (the runtime's own floor on this machine);
- * - a 64 MiB put through the pipe, for peak memory.
+ * 1. Warm, everything in the local cache: native; a minimal GOCACHEPROG written in Go
+ *    (`reference_cacheprog.go`), whose cost is the floor that the protocol itself sets
+ *    on this machine; and this program.
+ * 2. Cold, an empty local cache: native; this program alone; with an empty Redis up;
+ *    with Redis refused (nothing listening); with Redis frozen (SIGSTOP).
+ * 3. Remote-warm, an empty local cache and Redis holding everything: at 0 and 5 ms per
+ *    round trip (a latency proxy in front of Redis), with plain and zstd-compressed
+ *    values (to decide whether compression pays).
+ * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor).
+ * 5. A 64 MiB put through the pipe, for peak memory.
  *
- * Flags: `--runs N` warm pairs (default 7), `--cold-runs N` cold pairs (default 3,
- * 0 to skip), `--startup-runs N` (default 21).
+ * Flags: `--runs N` rounds of the warm and remote-warm sections (default 5),
+ * `--cold-runs N` rounds of the cold section (default 2; each round is five cold builds
+ * of about a minute), `--startup-runs N` (default 21), `--skip-redis`.
  *
  * @module
  */
@@ -24,94 +28,137 @@
 import { parseArgs } from "node:util";
 import {
   FakeGoClient,
+  freePort,
   gocacheprogValue,
+  type LatencyProxy,
   programArgv,
+  type RedisServer,
   requireTool,
   runGo,
   sha256Base64,
+  startLatencyProxy,
+  startRedis,
   tempDir,
 } from "../helpers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    runs: { type: "string", default: "7" },
-    "cold-runs": { type: "string", default: "3" },
+    runs: { type: "string", default: "5" },
+    "cold-runs": { type: "string", default: "2" },
     "startup-runs": { type: "string", default: "21" },
+    "skip-redis": { type: "boolean", default: false },
   },
 });
 const warmRuns = Number(values.runs);
 const coldRuns = Number(values["cold-runs"]);
 const startupRuns = Number(values["startup-runs"]);
+const withRedis = !values["skip-redis"];
 
 requireTool("go");
+if (withRedis) requireTool("redis-server");
 await using work = await tempDir("gocacheprog-bench-");
 const cwd = `${work.path}/cwd`;
 await Deno.mkdir(cwd);
 
-/** One scenario's samples. */
+/** One scenario's wall times and the program's peak memory, in MiB. */
 interface Samples {
   millis: number[];
   peakRss: number[];
 }
 
-function programValue(dir: string): string {
-  return gocacheprogValue(programArgv({ dir, passDir: false, args: ["--log-metrics"] }));
+/** How a build is served. */
+interface Server {
+  /** GOCACHEPROG for a cache directory; absent for the go command's own cache. */
+  gocacheprog?: (dir: string) => string;
 }
 
-/** Which cache serves a build: the go command's own, this program, or the Go reference. */
-type Server = "native" | "program" | "reference";
+const NATIVE: Server = {};
 
-let referenceBinary = "";
+function program(redisPort?: number, extra: string[] = []): Server {
+  return {
+    gocacheprog: (dir) =>
+      gocacheprogValue(programArgv({
+        dir,
+        passDir: false,
+        ...(redisPort === undefined ? {} : { redisHosts: ["127.0.0.1"] }),
+        args: [
+          "--log-metrics",
+          ...(redisPort === undefined
+            ? []
+            : ["--redis-url", `127.0.0.1:${redisPort}`, "--upload-wait", "60s"]),
+          ...extra,
+        ],
+      })),
+  };
+}
 
 async function build(dir: string, server: Server, into?: Samples): Promise<void> {
-  const gocacheprog = server === "program"
-    ? programValue(dir)
-    : server === "reference"
-    ? referenceBinary
-    : undefined;
   const result = await runGo(["build", "std"], {
     cwd,
     gocache: dir,
-    ...(gocacheprog === undefined ? {} : { gocacheprog }),
+    ...(server.gocacheprog === undefined ? {} : { gocacheprog: server.gocacheprog(dir) }),
   });
   if (result.code !== 0) throw new Error(`go build std failed:\n${result.stderr}`);
-  if (into !== undefined) {
-    into.millis.push(result.millis);
-    const rss = /peak RSS ([\d.]+) (KiB|MiB|GiB)/.exec(result.stderr);
-    if (rss !== null) {
-      into.peakRss.push(Number(rss[1]) * { KiB: 1 / 1024, MiB: 1, GiB: 1024 }[rss[2] as "KiB"]);
-    }
+  if (into === undefined) return;
+  into.millis.push(result.millis);
+  const rss = /peak RSS ([\d.]+) (KiB|MiB|GiB)/.exec(result.stderr);
+  if (rss !== null) {
+    into.peakRss.push(Number(rss[1]) * { KiB: 1 / 1024, MiB: 1, GiB: 1024 }[rss[2] as "MiB"]);
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
-}
-
-const rows: string[][] = [];
-function row(name: string, samples: Samples, baseline?: Samples, target?: string): void {
-  const ratio = baseline === undefined
-    ? ""
-    : (median(samples.millis) / median(baseline.millis)).toFixed(3);
-  const rss = samples.peakRss.length > 0 ? `${Math.max(...samples.peakRss).toFixed(1)} MiB` : "";
-  rows.push([
-    name,
-    `${median(samples.millis).toFixed(0)} ms`,
-    String(samples.millis.length),
-    ratio,
-    rss,
-    target ?? "",
-  ]);
 }
 
 const empty = (): Samples => ({ millis: [], peakRss: [] });
 
-// Warm: fill one cache natively and one through the program, then rotate the servers.
-const warm: Record<Server, Samples> = { native: empty(), program: empty(), reference: empty() };
+function median(samples: Samples): number {
+  const sorted = [...samples.millis].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** Runs `rounds` rounds of the scenarios, rotating their order each round. */
+async function rotate(
+  rounds: number,
+  label: string,
+  scenarios: (() => Promise<void>)[],
+): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < scenarios.length; i++) await scenarios[(round + i) % scenarios.length]!();
+    console.error(`${label}: round ${round + 1}/${rounds}`);
+  }
+}
+
+async function freshDir(name: string): Promise<string> {
+  const dir = `${work.path}/${name}`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  return dir;
+}
+
+const rows: string[][] = [];
+function row(
+  name: string,
+  samples: Samples,
+  baseline: Samples,
+  baselineName: string,
+  target = "",
+): void {
+  const ratio = median(samples) / median(baseline);
+  const delta = (median(samples) - median(baseline)) / 1000;
+  const rss = samples.peakRss.length > 0 ? `${Math.max(...samples.peakRss).toFixed(1)} MiB` : "";
+  rows.push([
+    name,
+    `${median(samples).toFixed(0)} ms`,
+    String(samples.millis.length),
+    `${ratio.toFixed(3)} x ${baselineName}`,
+    `${delta >= 0 ? "+" : ""}${delta.toFixed(2)} s`,
+    rss,
+    target,
+  ]);
+}
+
+// 1. Warm.
+const nativeWarm = empty();
 if (warmRuns > 0) {
-  referenceBinary = `${work.path}/reference-cacheprog`;
+  const referenceBinary = `${work.path}/reference-cacheprog`;
   const compiled = await runGo(
     ["build", "-o", referenceBinary, `${import.meta.dirname}/reference_cacheprog.go`],
     { cwd, gocache: `${work.path}/reference-build-cache` },
@@ -119,44 +166,124 @@ if (warmRuns > 0) {
   if (compiled.code !== 0) {
     throw new Error(`building the reference GOCACHEPROG failed:\n${compiled.stderr}`);
   }
-  const dirs: Record<Server, string> = {
-    native: `${work.path}/native-warm`,
-    program: `${work.path}/program-warm`,
-    reference: `${work.path}/program-warm`, // it reads what the program stored
-  };
-  console.error("filling the warm caches (two cold builds)...");
-  await build(dirs.native, "native");
-  await build(dirs.program, "program");
-  const servers: Server[] = ["native", "program", "reference"];
-  for (let i = 0; i < warmRuns; i++) {
-    for (let j = 0; j < servers.length; j++) {
-      const server = servers[(i + j) % servers.length]!; // rotate the order
-      await build(dirs[server], server, warm[server]);
-    }
-    console.error(`warm round ${i + 1}/${warmRuns}`);
-  }
-  row("native warm", warm.native, warm.native);
-  row("reference GOCACHEPROG (Go) warm", warm.reference, warm.native, "the protocol's floor");
-  row("gocacheprog warm", warm.program, warm.native, "<= 1.15");
+  const nativeDir = `${work.path}/native-warm`;
+  const programDir = `${work.path}/program-warm`;
+  console.error("warm: filling the caches (two cold builds)...");
+  await build(nativeDir, NATIVE);
+  await build(programDir, program());
+  const reference = empty();
+  const programWarm = empty();
+  await rotate(warmRuns, "warm", [
+    () => build(nativeDir, NATIVE, nativeWarm),
+    () => build(programDir, { gocacheprog: () => referenceBinary }, reference), // reads what the program stored
+    () => build(programDir, program(), programWarm),
+  ]);
+  row("native warm", nativeWarm, nativeWarm, "native warm");
+  row(
+    "reference GOCACHEPROG in Go, warm",
+    reference,
+    nativeWarm,
+    "native warm",
+    "the protocol's floor",
+  );
+  row("gocacheprog warm", programWarm, nativeWarm, "native warm", "<= 1.15");
 }
 
+// 2. Cold, and 3. remote-warm.
 const nativeCold = empty();
-const programCold = empty();
-for (let i = 0; i < coldRuns; i++) {
-  const order: Server[] = i % 2 === 0 ? ["native", "program"] : ["program", "native"];
-  for (const server of order) {
-    const dir = `${work.path}/cold-${i}-${server}`;
-    await build(dir, server, server === "program" ? programCold : nativeCold);
-    await Deno.remove(dir, { recursive: true });
-  }
-  console.error(`cold pair ${i + 1}/${coldRuns}`);
-}
 if (coldRuns > 0) {
-  row("native cold", nativeCold, nativeCold);
-  row("gocacheprog cold", programCold, nativeCold, "<= 1.05");
+  const programCold = empty();
+  const redisCold = empty();
+  const refused = empty();
+  const frozen = empty();
+  const scenarios = [
+    async () => await build(await freshDir("cold"), NATIVE, nativeCold),
+    async () => await build(await freshDir("cold"), program(), programCold),
+  ];
+  let redis: RedisServer | undefined;
+  let frozenRedis: RedisServer | undefined;
+  if (withRedis) {
+    redis = await startRedis({ dir: work.path });
+    frozenRedis = await startRedis({ dir: work.path });
+    const redisPort = redis.port;
+    const frozenServer = frozenRedis;
+    scenarios.push(
+      async () => {
+        await redis!.cli("FLUSHALL");
+        await build(await freshDir("cold"), program(redisPort), redisCold);
+      },
+      async () => await build(await freshDir("cold"), program(freePort()), refused),
+      async () => {
+        frozenServer.freeze();
+        try {
+          await build(await freshDir("cold"), program(frozenServer.port), frozen);
+        } finally {
+          frozenServer.thaw();
+        }
+      },
+    );
+  }
+  await rotate(coldRuns, "cold", scenarios);
+  await Deno.remove(`${work.path}/cold`, { recursive: true }).catch(() => {});
+  row("native cold", nativeCold, nativeCold, "native cold");
+  row("gocacheprog cold (local only)", programCold, nativeCold, "native cold", "<= 1.05");
+  if (redis !== undefined && frozenRedis !== undefined) {
+    row("gocacheprog cold, Redis up", redisCold, nativeCold, "native cold", "<= 1.10");
+    row("gocacheprog cold, Redis refused", refused, nativeCold, "native cold", "<= +1 s");
+    row("gocacheprog cold, Redis frozen", frozen, nativeCold, "native cold", "<= +1 s");
+    await frozenRedis.kill();
+
+    // Remote-warm: `redis` holds everything from the last cold round. A second Redis is
+    // filled with zstd-compressed values by one more (unmeasured) cold build.
+    if (redisCold.millis.length === 0) await build(await freshDir("fill"), program(redis.port));
+    await using zstdRedis = await startRedis({ dir: work.path });
+    console.error("remote-warm: filling a Redis with zstd values (one cold build)...");
+    await build(await freshDir("fill"), program(zstdRedis.port, ["--compress", "zstd"]));
+    await Deno.remove(`${work.path}/fill`, { recursive: true }).catch(() => {});
+    const proxies: LatencyProxy[] = [
+      startLatencyProxy(redis.port, 5),
+      startLatencyProxy(zstdRedis.port, 5),
+    ];
+    const remote = { plain0: empty(), plain5: empty(), zstd0: empty(), zstd5: empty() };
+    const remoteNativeWarm = empty();
+    const nativeDir = `${work.path}/native-warm`;
+    if (warmRuns === 0) await build(nativeDir, NATIVE);
+    const remoteWarm = (port: number, into: Samples) => async () => {
+      await build(await freshDir("remote-warm"), program(port), into);
+    };
+    await rotate(Math.max(warmRuns, 1), "remote-warm", [
+      () => build(nativeDir, NATIVE, remoteNativeWarm),
+      remoteWarm(redis.port, remote.plain0),
+      remoteWarm(proxies[0]!.port, remote.plain5),
+      remoteWarm(zstdRedis.port, remote.zstd0),
+      remoteWarm(proxies[1]!.port, remote.zstd5),
+    ]);
+    for (const proxy of proxies) await proxy.close();
+    await Deno.remove(`${work.path}/remote-warm`, { recursive: true }).catch(() => {});
+    row("native warm (remote-warm rounds)", remoteNativeWarm, remoteNativeWarm, "native warm");
+    row("remote-warm, loopback", remote.plain0, remoteNativeWarm, "native warm", "<= 2.0");
+    row("remote-warm, loopback", remote.plain0, nativeCold, "native cold", "<= 0.2 (5x faster)");
+    row(
+      "remote-warm, 5 ms per round trip",
+      remote.plain5,
+      nativeCold,
+      "native cold",
+      "<= 0.333 (3x faster)",
+    );
+    row("remote-warm, 5 ms per round trip", remote.plain5, remoteNativeWarm, "native warm");
+    row("remote-warm zstd, loopback", remote.zstd0, remote.plain0, "plain", "< 1 if zstd pays");
+    row(
+      "remote-warm zstd, 5 ms per round trip",
+      remote.zstd5,
+      remote.plain5,
+      "plain",
+      "< 1 if zstd pays",
+    );
+    await redis.kill();
+  }
 }
 
-// Start-up to handshake, beside a bare Deno script.
+// 4. Start-up to the handshake.
 async function timeToFirstLine(argv: string[]): Promise<number> {
   const started = performance.now();
   const child = new Deno.Command(argv[0]!, {
@@ -180,23 +307,39 @@ await Deno.writeTextFile(bareScript, 'Deno.stdout.writeSync(new TextEncoder().en
 const startupDir = `${work.path}/startup`;
 await Deno.mkdir(startupDir);
 const programStartup = empty();
+const redisStartup = empty();
 const bareStartup = empty();
 for (let i = 0; i < startupRuns; i++) {
   programStartup.millis.push(await timeToFirstLine(programArgv({ dir: startupDir })));
+  redisStartup.millis.push(
+    await timeToFirstLine(programArgv({
+      dir: startupDir,
+      redisHosts: ["127.0.0.1"],
+      args: ["--redis-url", `127.0.0.1:${freePort()}`],
+    })),
+  );
   bareStartup.millis.push(
     await timeToFirstLine([Deno.execPath(), "run", "--no-prompt", bareScript]),
   );
 }
-row("bare deno script to first line", bareStartup, bareStartup);
-row("gocacheprog to handshake", programStartup, bareStartup, "<= 50 ms");
+row("bare deno script to first line", bareStartup, bareStartup, "bare deno");
+row("gocacheprog to handshake", programStartup, bareStartup, "bare deno", "<= 50 ms");
+row(
+  "gocacheprog with Redis to handshake",
+  redisStartup,
+  bareStartup,
+  "bare deno",
+  "never waits for Redis",
+);
 
-// A 64 MiB put through the pipe, for peak memory.
-const bigDir = `${work.path}/big`;
+// 5. A 64 MiB put through the pipe, for peak memory.
 const body = new Uint8Array(64 << 20);
 for (let offset = 0; offset < body.length; offset += 65536) {
   crypto.getRandomValues(body.subarray(offset, offset + 65536));
 }
-const client = await FakeGoClient.start(programArgv({ dir: bigDir, args: ["--log-metrics"] }));
+const client = await FakeGoClient.start(
+  programArgv({ dir: `${work.path}/big`, args: ["--log-metrics"] }),
+);
 // Encode before timing: the time measured is the transfer and the program's work.
 const framed = new TextEncoder().encode(
   JSON.stringify({
@@ -223,11 +366,12 @@ rows.push([
   `${putMillis.toFixed(0)} ms`,
   "1",
   "",
+  "",
   bigRss === null ? "?" : `${bigRss[1]} MiB`,
   "RSS <= 150 MB",
 ]);
 
-const header = ["scenario", "median", "runs", "ratio", "peak RSS", "target"];
+const header = ["scenario", "median", "runs", "ratio", "delta", "peak RSS", "target"];
 const widths = header.map((title, column) =>
   Math.max(title.length, ...rows.map((cells) => cells[column]!.length))
 );
