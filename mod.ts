@@ -4,7 +4,8 @@
  *
  * Run as a program (`deno run mod.ts`, or an installed `gocacheprog`), it is the CLI in
  * `src/main.ts`. As a library, it exports the protocol engine and the stores, so other
- * stores can be plugged in behind the same protocol.
+ * stores can be plugged in behind the same protocol. The Redis store is a separate
+ * entry point, `@gocacheprog/gocacheprog/redis`, so that nothing here loads ioredis.
  *
  * @example Serve a session from a disk store
  * ```ts ignore
@@ -23,7 +24,19 @@
 
 export { DEFAULT_MAX_IN_FLIGHT, serve } from "./src/serve.ts";
 export type { ServeEnd, ServeOptions, StoreOpener } from "./src/serve.ts";
-export type { Hit, LocalStore, PutRequest, PutWriter } from "./src/store.ts";
+export type {
+  Hit,
+  LocalStore,
+  PutRequest,
+  PutWriter,
+  RemoteEntry,
+  RemoteStore,
+} from "./src/store.ts";
+export { CorruptEntryError } from "./src/store.ts";
+export { TieredStore } from "./src/tiered_store.ts";
+export type { TieredMetrics, TieredStoreOptions } from "./src/tiered_store.ts";
+export { CircuitBreaker } from "./src/circuit_breaker.ts";
+export type { BreakerState, CircuitBreakerOptions } from "./src/circuit_breaker.ts";
 export { DiskStore } from "./src/disk_store.ts";
 export { encodeNativeEntry, NATIVE_ENTRY_BYTES, parseNativeEntry } from "./src/native_entry.ts";
 export type { NativeEntry } from "./src/native_entry.ts";

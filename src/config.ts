@@ -13,9 +13,10 @@
 /**
  * The kinds of value a flag takes: text, a switch, a list (the flag may be repeated and
  * each value may hold several items separated by commas), or a duration (`500ms`, `2s`,
- * `30m`, `1h`, `7d`; a bare number is seconds).
+ * `30m`, `1h`, `7d`; a bare number is seconds), or a size (`500M`, `10G`; a bare number is
+ * bytes).
  */
-export type FlagKind = "string" | "boolean" | "list" | "duration";
+export type FlagKind = "string" | "boolean" | "list" | "duration" | "size";
 
 /** One flag's definition. */
 export interface FlagSpec {
@@ -186,6 +187,43 @@ export const FLAGS: readonly FlagSpec[] = [
     valueName: "none|zstd",
     description: "compression of the bodies stored in Redis (default none); local files stay plain",
   },
+  {
+    name: "metrics-file",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_METRICS_FILE",
+    valueName: "FILE",
+    description: "append one JSON line of metrics per go command to FILE (for `gocacheprog stats`)",
+  },
+  {
+    name: "trim-age",
+    aliases: [],
+    kind: "duration",
+    env: "GOCACHEPROG_TRIM_AGE",
+    valueName: "DURATION",
+    description:
+      "remove local entries unused for this long, once a day (default 5d; 0 turns trimming off)",
+  },
+  {
+    name: "max-size",
+    aliases: [],
+    kind: "size",
+    env: "GOCACHEPROG_MAX_SIZE",
+    valueName: "SIZE",
+    description: "also remove the least recently used local entries beyond this size (such as 10G)",
+  },
+  {
+    name: "local",
+    aliases: [],
+    kind: "boolean",
+    description: "with `clear`: empty the local store",
+  },
+  {
+    name: "remote",
+    aliases: [],
+    kind: "boolean",
+    description: "with `clear`: delete the keys under the prefix in Redis (nothing else)",
+  },
   { name: "help", aliases: ["h"], kind: "boolean", description: "show this help and exit" },
   { name: "version", aliases: [], kind: "boolean", description: "print the version and exit" },
 ];
@@ -196,8 +234,22 @@ export const ENV_VARIABLES: readonly string[] = [
   ...FLAGS.flatMap((flag) => flag.env === undefined ? [] : [flag.env]),
 ];
 
+/** What the program was asked to do. */
+export type Command = "serve" | "stats" | "trim" | "clear" | "doctor";
+
+/** The commands, with one line each for `--help`. */
+export const COMMANDS: Readonly<Record<Command, string>> = {
+  serve: "serve the go command over stdin and stdout (the default; what GOCACHEPROG runs)",
+  stats: "the local store's size, Redis' state and keys, and with --metrics-file the job's totals",
+  trim: "one trim pass of the local store now",
+  clear: "empty the local store (--local) or this prefix's keys in Redis (--remote)",
+  doctor: "check Go, the cache directory, Redis and the permissions, and say how to fix problems",
+};
+
 /** The parsed configuration. */
 export interface Config {
+  /** The command; `serve` unless the first argument names another. */
+  command: Command;
   /** The cache directory: `--dir`, else `GOCACHEPROG_DIR`, else `GOCACHE`. */
   dir?: string;
   /** Print a summary at exit. */
@@ -242,7 +294,20 @@ export interface Config {
   readOnly: boolean;
   /** Compression of bodies in Redis. */
   compress: "none" | "zstd";
+  /** Where to append per-command metrics. */
+  metricsFile?: string;
+  /** Local entries unused for this long are trimmed, in milliseconds; 0 turns trimming off. */
+  trimAgeMillis: number;
+  /** Cap on the local store's size, in bytes. */
+  maxSizeBytes?: number;
+  /** `clear --local`. */
+  clearLocal: boolean;
+  /** `clear --remote`. */
+  clearRemote: boolean;
 }
+
+/** Five days, as the go command: local entries unused for longer are trimmed. */
+export const DEFAULT_TRIM_AGE_MILLIS = 5 * 24 * 3600 * 1000;
 
 /** Seven days: how long an unused entry stays in Redis unless `--redis-ttl` says otherwise. */
 export const DEFAULT_REDIS_TTL_MILLIS = 7 * 24 * 3600 * 1000;
@@ -262,7 +327,18 @@ export type EnvReader = (name: string) => string | undefined;
 export function parseConfig(args: readonly string[], env: EnvReader): Config {
   const values = new Map<string, string | boolean | string[] | number>();
   const fromCommandLine = new Set<string>();
-  for (let i = 0; i < args.length; i++) {
+  let command: Command = "serve";
+  let first = 0;
+  if (args[0] !== undefined && !args[0].startsWith("-")) {
+    if (!(args[0] in COMMANDS)) {
+      throw new TypeError(
+        `Unknown command "${args[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`,
+      );
+    }
+    command = args[0] as Command;
+    first = 1;
+  }
+  for (let i = first; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--" || !arg.startsWith("-") || arg === "-") {
       throw new TypeError(`Unexpected argument "${arg}"`);
@@ -320,6 +396,7 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     throw new TypeError(`--compress takes none or zstd, not "${compress}"`);
   }
   const config: Config = {
+    command,
     logMetrics: values.get("log-metrics") === true,
     logRequests: values.get("log-req") === true,
     logResponses: values.get("log-resp") === true,
@@ -335,7 +412,12 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     uploadWaitMillis: millis("upload-wait", 5000),
     readOnly: values.get("read-only") === true,
     compress,
+    trimAgeMillis: millis("trim-age", DEFAULT_TRIM_AGE_MILLIS),
+    clearLocal: values.get("local") === true,
+    clearRemote: values.get("remote") === true,
   };
+  const maxSize = values.get("max-size");
+  if (typeof maxSize === "number") config.maxSizeBytes = maxSize;
   for (
     const [key, name] of [
       ["redisUser", "redis-user"],
@@ -344,12 +426,16 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
       ["redisTlsCa", "redis-tls-ca"],
       ["redisTlsCert", "redis-tls-cert"],
       ["redisTlsKey", "redis-tls-key"],
+      ["metricsFile", "metrics-file"],
     ] as const
   ) {
     const value = text(name);
     if (value !== undefined) config[key] = value;
   }
   if (config.redisTtlMillis < 1000) throw new TypeError("--redis-ttl must be at least 1s");
+  if (command === "clear" && config.clearLocal === config.clearRemote) {
+    throw new TypeError("clear takes exactly one of --local and --remote");
+  }
   const dir = values.get("dir") ?? env("GOCACHE");
   if (typeof dir === "string" && dir !== "") config.dir = dir;
   return config;
@@ -388,6 +474,10 @@ export function usage(version: string): string {
     "",
     "Usage:",
     '  GOCACHEPROG="gocacheprog [flags]" go build ./...',
+    "  gocacheprog COMMAND [flags]",
+    "",
+    "Commands:",
+    ...Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(7)} ${text}`),
     "",
     "Flags (one or two dashes; every flag also reads the environment variable shown):",
   ];
@@ -421,6 +511,20 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(match[1]) * unit);
 }
 
+/**
+ * Parses a size: a number with an optional unit (`K`, `M`, `G`, `T`, powers of 1024,
+ * with or without a trailing `B` or `iB`), or a bare number of bytes.
+ *
+ * @param text The size.
+ * @returns Bytes, or `undefined` if the text is not a size.
+ */
+export function parseSize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  if (match === null) return undefined;
+  const power = "KMGT".indexOf(match[2]!.toUpperCase()) + 1;
+  return Math.round(Number(match[1]) * 1024 ** power);
+}
+
 function parseValue(
   spec: FlagSpec,
   value: string,
@@ -431,6 +535,13 @@ function parseValue(
     case "list": {
       const items = value.split(",").map((item) => item.trim()).filter((item) => item !== "");
       return [...(Array.isArray(previous) ? previous : []), ...items];
+    }
+    case "size": {
+      const bytes = parseSize(value);
+      if (bytes === undefined) {
+        throw new TypeError(`${source} takes a size such as 500M or 10G, not "${value}"`);
+      }
+      return bytes;
     }
     case "duration": {
       const millis = parseDuration(value);

@@ -3,6 +3,8 @@
  *
  * - `<dir>/<xx>/<ActionID>-a`: the action entry, in the native entry format;
  * - `<dir>/<xx>/<OutputID>-d`: the output's bytes;
+ * - `<dir>/<xx>/<ActionID>-s`: how long the entry took to produce, in milliseconds, when
+ *   known (ours only: the go command ignores it);
  *
  * where `<xx>` is the first two hex digits of the ID. Because the layout is native,
  * `go clean -cache` empties it, a build without GOCACHEPROG reuses what this store
@@ -29,7 +31,19 @@ const IN_MEMORY_BODY_LIMIT = 1 << 20;
 
 const FILE_MODE = 0o666; // as the go command's cache: the umask decides
 
+/** A hit refreshes a file's use time (mtime) when it is older than this, as the go command. */
+const USE_TIME_INTERVAL_MILLIS = 3_600_000;
+
 const textDecoder = new TextDecoder();
+
+/** Options for {@linkcode DiskStore}. */
+export interface DiskStoreOptions {
+  /**
+   * Read, on every hit, how long the entry took to produce (an extra small file read),
+   * for the "compile time saved" estimate of `--metrics-file`.
+   */
+  readComputeTimes?: boolean;
+}
 
 /** A {@linkcode LocalStore} in a directory laid out like the go command's `GOCACHE`. */
 export class DiskStore implements LocalStore {
@@ -37,26 +51,29 @@ export class DiskStore implements LocalStore {
   readonly dir: string;
   /** One byte longer than an entry, to tell a too-long file from a valid one. */
   #entryBuffer = new Uint8Array(NATIVE_ENTRY_BYTES + 1);
+  #readComputeTimes: boolean;
 
   /**
    * Creates a store over an existing directory; see {@linkcode DiskStore.open}.
    *
    * @param dir An absolute directory path.
    */
-  constructor(dir: string) {
+  constructor(dir: string, options: DiskStoreOptions = {}) {
     this.dir = dir;
+    this.#readComputeTimes = options.readComputeTimes ?? false;
   }
 
   /**
    * Opens a store, creating its directory if needed.
    *
    * @param dir An absolute directory path.
+   * @param options What else to keep track of.
    * @returns The store.
    */
-  static async open(dir: string): Promise<DiskStore> {
+  static async open(dir: string, options: DiskStoreOptions = {}): Promise<DiskStore> {
     if (!dir.startsWith("/")) throw new TypeError(`Cache directory must be absolute: "${dir}"`);
     await Deno.mkdir(dir, { recursive: true });
-    return new DiskStore(dir);
+    return new DiskStore(dir, options);
   }
 
   /**
@@ -67,6 +84,16 @@ export class DiskStore implements LocalStore {
    */
   entryPath(actionId: string): string {
     return `${this.dir}/${actionId.slice(0, 2)}/${actionId}-a`;
+  }
+
+  /**
+   * The path of the file that records how long an entry took to produce.
+   *
+   * @param actionId The ActionID in hex.
+   * @returns `<dir>/<xx>/<actionId>-s`.
+   */
+  computeTimePath(actionId: string): string {
+    return `${this.dir}/${actionId.slice(0, 2)}/${actionId}-s`;
   }
 
   /**
@@ -89,13 +116,31 @@ export class DiskStore implements LocalStore {
    * @returns The hit, or `undefined` on a miss.
    */
   get(actionId: string): Hit | undefined {
-    const text = readSmallFile(this.entryPath(actionId), this.#entryBuffer);
-    if (text === undefined) return undefined;
-    const entry = parseNativeEntry(text);
+    const entryPath = this.entryPath(actionId);
+    const read = readSmallFile(entryPath, this.#entryBuffer);
+    if (read === undefined) return undefined;
+    const entry = parseNativeEntry(read.text);
     if (entry === undefined || entry.actionId !== actionId) return undefined;
     const diskPath = this.outputPath(entry.outputId);
-    if (fileSize(diskPath) !== entry.size) return undefined;
-    return { outputId: entry.outputId, size: entry.size, timeNanos: entry.timeNanos, diskPath };
+    const output = fileInfo(diskPath);
+    if (output === undefined || output.size !== entry.size) return undefined;
+    // Use times drive trimming (ours, and the go command's when run without us). Like the
+    // go command, refresh them at most once an hour: a write per hit would cost more.
+    const now = Date.now();
+    if (now - read.mtime >= USE_TIME_INTERVAL_MILLIS) touch(entryPath, now);
+    if (now - (output.mtime?.getTime() ?? now) >= USE_TIME_INTERVAL_MILLIS) touch(diskPath, now);
+    const hit: Hit = {
+      outputId: entry.outputId,
+      size: entry.size,
+      timeNanos: entry.timeNanos,
+      diskPath,
+    };
+    if (this.#readComputeTimes) {
+      const recorded = readSmallFile(this.computeTimePath(actionId), this.#entryBuffer);
+      const millis = recorded === undefined ? NaN : Number(recorded.text);
+      if (Number.isFinite(millis) && millis > 0) hit.computeMillis = millis;
+    }
+    return hit;
   }
 
   /**
@@ -124,6 +169,13 @@ export class DiskStore implements LocalStore {
       size: request.size,
       timeNanos,
     };
+    if (request.computeMillis !== undefined) {
+      // Beside the entry, because the native entry format has no room for it.
+      writeFileAtomicSync(
+        this.computeTimePath(request.actionId),
+        new TextEncoder().encode(String(Math.max(1, Math.round(request.computeMillis)))),
+      );
+    }
     writeFileAtomicSync(
       this.entryPath(request.actionId),
       new TextEncoder().encode(encodeNativeEntry(entry)),
@@ -156,7 +208,7 @@ class DiskPutWriter implements PutWriter {
     this.#store = store;
     this.#request = request;
     this.#outputPath = store.outputPath(request.outputId);
-    this.#alreadyStored = fileSize(this.#outputPath) === request.size;
+    this.#alreadyStored = fileInfo(this.#outputPath)?.size === request.size;
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -210,7 +262,10 @@ class DiskPutWriter implements PutWriter {
  * @returns The text read (at most `buffer.length` bytes), or `undefined` if there is no
  * such file.
  */
-function readSmallFile(path: string, buffer: Uint8Array): string | undefined {
+function readSmallFile(
+  path: string,
+  buffer: Uint8Array,
+): { text: string; mtime: number } | undefined {
   let file: Deno.FsFile;
   try {
     file = Deno.openSync(path);
@@ -220,21 +275,32 @@ function readSmallFile(path: string, buffer: Uint8Array): string | undefined {
   }
   try {
     const count = file.readSync(buffer) ?? 0;
-    return textDecoder.decode(buffer.subarray(0, count));
+    const mtime = file.statSync().mtime?.getTime() ?? Date.now();
+    return { text: textDecoder.decode(buffer.subarray(0, count)), mtime };
   } finally {
     file.close();
   }
 }
 
+/** Sets a file's use time to now; a file removed meanwhile (a trim, a clean) is fine. */
+function touch(path: string, now: number): void {
+  try {
+    const date = new Date(now);
+    Deno.utimeSync(path, date, date);
+  } catch {
+    // gone, or not ours to change: the use time is only a hint
+  }
+}
+
 /**
- * Returns the size of a regular file, or `undefined` if there is none at `path`.
+ * Returns what `stat` says of a regular file, or `undefined` if there is none at `path`.
  *
  * @param path The file.
  */
-function fileSize(path: string): number | undefined {
+function fileInfo(path: string): Deno.FileInfo | undefined {
   try {
     const info = Deno.statSync(path);
-    return info.isFile ? info.size : undefined;
+    return info.isFile ? info : undefined;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;

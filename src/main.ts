@@ -11,13 +11,16 @@ import type { Config } from "./config.ts";
 import { DiskStore } from "./disk_store.ts";
 import type { LocalStore } from "./store.ts";
 import { TieredStore } from "./tiered_store.ts";
-import { parseRedisAddress } from "./redis_address.ts";
-import type { RedisStoreOptions, RedisTlsOptions } from "./redis_store.ts";
+import { hostPort, parseRedisAddress } from "./redis_address.ts";
+import { missingPermissionFlags, queryDenoPermission } from "./permissions.ts";
+import { readRemoteSettings, type RemoteSettings } from "./remote_settings.ts";
 import { Logger, writeStderrLine } from "./log.ts";
 import { ServeMetrics } from "./metrics.ts";
 import { serve } from "./serve.ts";
 import { VERSION } from "./version.ts";
 import { messageOf } from "./wire.ts";
+import { trimStore } from "./trim.ts";
+import { appendMetricsLine } from "./job_metrics.ts";
 
 /**
  * Runs the program.
@@ -45,10 +48,46 @@ export async function main(args: readonly string[]): Promise<number> {
   let remote: RemoteSettings | undefined;
   try {
     dir = resolveCacheDir(config, () => Deno.cwd());
+    const netHosts = [...config.redisUrls, ...config.redisSentinels].map((url) =>
+      hostPort(parseRedisAddress(url))
+    );
+    const missing = missingPermissionFlags(
+      { dir, netHosts, allEnv: netHosts.length > 0 },
+      queryDenoPermission,
+    );
+    if (
+      config.metricsFile !== undefined &&
+      !queryDenoPermission({ name: "write", path: config.metricsFile })
+    ) {
+      missing.push(`--allow-write=${config.metricsFile}`);
+    }
+    // doctor reports missing permissions itself, among its other checks.
+    if (missing.length > 0 && config.command !== "doctor") {
+      writeStderrLine(
+        `gocacheprog: missing Deno permissions: run deno with ${missing.join(" ")} ` +
+          "(see the README's install section)",
+      );
+      return 2;
+    }
     remote = readRemoteSettings(config);
   } catch (error) {
     writeStderrLine(`gocacheprog: ${messageOf(error)}`);
     return 2;
+  }
+  if (config.command !== "serve") {
+    const context = { config, dir, ...(remote === undefined ? {} : { remote }), print: printLine };
+    // Loaded only here: serving, what every go command does, never needs them.
+    const { runClear, runStats, runTrim } = await import("./commands.ts");
+    switch (config.command) {
+      case "stats":
+        return await runStats(context);
+      case "trim":
+        return runTrim(context);
+      case "clear":
+        return await runClear(context);
+      case "doctor":
+        return await (await import("./doctor.ts")).runDoctor(context);
+    }
   }
   // Ctrl-C reaches the whole process group: the go command handles it and closes our
   // stdin, and we finish cleanly on that end of input instead of dying mid-write.
@@ -64,7 +103,7 @@ export async function main(args: readonly string[]): Promise<number> {
   }
   let store: LocalStore | undefined;
   const openStore = async (): Promise<LocalStore> => {
-    const local = await DiskStore.open(dir);
+    const local = await DiskStore.open(dir, { readComputeTimes: config.metricsFile !== undefined });
     store = remote === undefined ? local : new TieredStore({
       local,
       // ioredis loads after the handshake, and the store connects in the background.
@@ -96,51 +135,37 @@ export async function main(args: readonly string[]): Promise<number> {
     const tiers = store?.summary?.();
     if (tiers !== undefined) logger.info(tiers);
   }
+  if (config.metricsFile !== undefined) {
+    try {
+      appendMetricsLine(config.metricsFile, metrics.toRecord(store?.counters?.()));
+    } catch (error) {
+      logger.warnOnce(
+        "metrics-file",
+        `cannot append to ${config.metricsFile}: ${messageOf(error)}`,
+      );
+    }
+  }
+  if (config.trimAgeMillis > 0) {
+    // After the close reply, as the go command trims its own cache at the end of a build:
+    // at most once a day, and time-boxed, so that no single go command waits long.
+    try {
+      trimStore(dir, {
+        ageMillis: config.trimAgeMillis,
+        budgetMillis: TRIM_BUDGET_MILLIS,
+        ...(config.maxSizeBytes === undefined ? {} : { maxSizeBytes: config.maxSizeBytes }),
+      });
+    } catch (error) {
+      logger.warnOnce("trim", `trimming ${dir} failed: ${messageOf(error)}`);
+    }
+  }
   return 0;
 }
 
-/** What the Redis store is opened with, read and checked before the handshake. */
-type RemoteSettings = Omit<RedisStoreOptions, "timeoutMillis">;
+/** The most one go command spends trimming; the next one resumes where it stopped. */
+const TRIM_BUDGET_MILLIS = 100;
 
-/**
- * Checks the Redis configuration and reads the files it names (password, TLS), so that
- * a mistake is a clear error before the go command is answered at all.
- *
- * @returns The settings, or `undefined` when no Redis is configured.
- * @throws {TypeError} On a bad address or an unreadable file; never with a secret in
- * the message.
- */
-function readRemoteSettings(config: Config): RemoteSettings | undefined {
-  if (config.redisUrls.length === 0 && config.redisSentinels.length === 0) return undefined;
-  for (const address of [...config.redisUrls, ...config.redisSentinels]) parseRedisAddress(address);
-  const readFile = (path: string, what: string): string => {
-    try {
-      return Deno.readTextFileSync(path);
-    } catch (error) {
-      throw new TypeError(`Cannot read the ${what} file "${path}": ${messageOf(error)}`);
-    }
-  };
-  let password = config.redisPassword;
-  if (password === undefined && config.redisPasswordFile !== undefined) {
-    password = readFile(config.redisPasswordFile, "Redis password").split(/\r?\n/)[0];
-  }
-  const tls: RedisTlsOptions = {};
-  if (config.redisTlsCa !== undefined) tls.ca = readFile(config.redisTlsCa, "TLS CA");
-  if (config.redisTlsCert !== undefined) {
-    tls.cert = readFile(config.redisTlsCert, "TLS certificate");
-  }
-  if (config.redisTlsKey !== undefined) tls.key = readFile(config.redisTlsKey, "TLS key");
-  return {
-    urls: config.redisUrls,
-    sentinels: config.redisSentinels,
-    sentinelName: config.redisSentinelName,
-    ...(config.redisUser === undefined ? {} : { username: config.redisUser }),
-    ...(password === undefined ? {} : { password }),
-    ...(Object.keys(tls).length === 0 ? {} : { tls }),
-    prefix: config.redisPrefix,
-    ttlMillis: config.redisTtlMillis,
-    compress: config.compress,
-  };
+function printLine(line: string): void {
+  writeStdout(line + "\n");
 }
 
 /** Reads a variable this program knows about, or nothing when not permitted. */

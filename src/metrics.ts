@@ -28,6 +28,8 @@ export class ServeMetrics {
   getMillis = 0;
   /** Time from receiving each put (its body included) to answering it, summed. */
   putMillis = 0;
+  /** Compile time the hits saved: for each hit, how long its entry took to produce, when known. */
+  savedMillis = 0;
   /**
    * The largest resident set size seen when sampled (after each put body, and every few
    * MiB within one). Sampled, because the kernel's own peak (`getrusage`) also counts
@@ -36,6 +38,33 @@ export class ServeMetrics {
   peakRssBytes = 0;
   /** When serving started, from `performance.now()`. */
   readonly startedAt: number = performance.now();
+
+  /**
+   * The counters as one JSON object, for `--metrics-file`.
+   *
+   * @param extra More counters (a remote tier's) to include.
+   * @returns The object.
+   */
+  toRecord(extra: Record<string, number> = {}): Record<string, number | string> {
+    this.sampleRss();
+    return {
+      time: new Date().toISOString(),
+      gets: this.gets,
+      hits: this.hits,
+      localHits: this.hits - this.remoteHits,
+      remoteHits: this.remoteHits,
+      misses: this.misses,
+      getErrors: this.getErrors,
+      puts: this.puts,
+      putErrors: this.putErrors,
+      bytesRead: this.bytesRead,
+      bytesWritten: this.bytesWritten,
+      savedMillis: Math.round(this.savedMillis),
+      elapsedMillis: Math.round(performance.now() - this.startedAt),
+      peakRssBytes: this.peakRssBytes,
+      ...extra,
+    };
+  }
 
   /** Samples the current resident set size into {@linkcode ServeMetrics.peakRssBytes}. */
   sampleRss(): void {
@@ -59,6 +88,7 @@ export class ServeMetrics {
       `; ${formatBytes(this.bytesRead)} read, ${formatBytes(this.bytesWritten)} written` +
       `; time in gets ${formatMillis(this.getMillis)}, in puts ${formatMillis(this.putMillis)}` +
       `, up ${formatMillis(elapsed)}` +
+      (this.savedMillis > 0 ? `; saved about ${formatMillis(this.savedMillis)} of compiling` : "") +
       `; peak RSS ${formatBytes(this.peakRssBytes)} (sampled)`;
   }
 }

@@ -17,7 +17,7 @@
  * | 0      | 4    | magic `GCPR`                                   |
  * | 4      | 1    | format version, 1                              |
  * | 5      | 1    | encoding: 0 none, 1 zstd                       |
- * | 6      | 2    | reserved, 0                                    |
+ * | 6      | 2    | compute time in centiseconds, 0 if unknown     |
  * | 8      | 32   | OutputID                                       |
  * | 40     | 8    | body size (decoded)                            |
  * | 48     | 8    | put time, Unix nanoseconds                     |
@@ -56,6 +56,8 @@ export interface EntryHeader {
   chunkCount: number;
   /** Stored bytes per chunk (the last may be shorter). */
   chunkSize: number;
+  /** How long the go command took to produce the entry, when known (to 10 ms, at most 655 s). */
+  computeMillis?: number;
 }
 
 /**
@@ -113,8 +115,10 @@ export function encodeEntry(
   head.set(MAGIC, 0);
   head[4] = VERSION;
   head[5] = header.encoding === "zstd" ? 1 : 0;
+  const centis = Math.min(Math.ceil((header.computeMillis ?? 0) / 10), 0xffff);
   head.set(Uint8Array.fromHex(header.outputId), 8);
   const view = new DataView(head.buffer);
+  view.setUint16(6, centis, true);
   view.setBigUint64(40, BigInt(header.size), true);
   view.setBigInt64(48, header.timeNanos, true);
   view.setBigUint64(56, BigInt(stored.length), true);
@@ -151,7 +155,7 @@ export function decodeHeader(value: Uint8Array): EntryHeader | undefined {
   ) {
     return undefined;
   }
-  return {
+  const header: EntryHeader = {
     outputId: value.subarray(8, 40).toHex(),
     size,
     timeNanos: view.getBigInt64(48, true),
@@ -160,4 +164,7 @@ export function decodeHeader(value: Uint8Array): EntryHeader | undefined {
     chunkCount,
     chunkSize,
   };
+  const centis = view.getUint16(6, true);
+  if (centis > 0) header.computeMillis = centis * 10;
+  return header;
 }

@@ -24,6 +24,7 @@ import {
   keyNamespace,
 } from "./redis_format.ts";
 import type { Encoding } from "./redis_format.ts";
+export type { Encoding } from "./redis_format.ts";
 import { hostPort, parseRedisAddress, type RedisAddress } from "./redis_address.ts";
 import { withDeadline } from "./deadline.ts";
 
@@ -144,8 +145,8 @@ export class RedisStore implements RemoteStore {
         parts.push(chunk);
       }
     }
-    const joined = Buffer.concat(parts);
-    const stored = new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength);
+    // One part (most entries): no copy. Several: one copy into a plain Uint8Array.
+    const stored = parts.length === 1 ? plain(parts[0]!) : plain(Buffer.concat(parts));
     if (stored.length !== header.storedSize) {
       throw new CorruptEntryError(`it holds ${stored.length} bytes, not ${header.storedSize}`);
     }
@@ -165,7 +166,14 @@ export class RedisStore implements RemoteStore {
     if (body.length !== header.size) {
       throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
     }
-    return { outputId: header.outputId, size: header.size, timeNanos: header.timeNanos, body };
+    const entry: RemoteEntry = {
+      outputId: header.outputId,
+      size: header.size,
+      timeNanos: header.timeNanos,
+      body,
+    };
+    if (header.computeMillis !== undefined) entry.computeMillis = header.computeMillis;
+    return entry;
   }
 
   async has(actionId: string, outputId: string): Promise<boolean> {
@@ -215,6 +223,76 @@ export class RedisStore implements RemoteStore {
 
   async ping(): Promise<void> {
     await this.#client.ping();
+  }
+
+  /**
+   * Measures one round trip.
+   *
+   * @returns The time a `PING` took, in milliseconds.
+   */
+  async pingMillis(): Promise<number> {
+    await this.#usable();
+    const started = performance.now();
+    await this.#client.ping();
+    return performance.now() - started;
+  }
+
+  /**
+   * Counts the keys under this store's namespace, and their bytes, with `SCAN` (never
+   * `KEYS`, which blocks the server), on every master of a Cluster.
+   *
+   * @returns The number of keys and the bytes of their values.
+   */
+  async countKeys(): Promise<{ keys: number; bytes: number }> {
+    let keys = 0;
+    let bytes = 0;
+    await this.#scan(async (node, batch) => {
+      const pipeline = node.pipeline();
+      for (const key of batch) pipeline.strlen(key);
+      for (const [error, length] of (await pipeline.exec()) ?? []) {
+        if (error === null) {
+          keys++;
+          bytes += Number(length);
+        }
+      }
+    });
+    return { keys, bytes };
+  }
+
+  /**
+   * Deletes every key under this store's namespace, and nothing else, with `SCAN` and
+   * `UNLINK` in batches (never `FLUSHALL` or `FLUSHDB`).
+   *
+   * @returns How many keys were deleted.
+   */
+  async clear(): Promise<number> {
+    let deleted = 0;
+    await this.#scan(async (node, batch) => {
+      // One key per UNLINK: keys of one batch may be in different Cluster slots.
+      const pipeline = node.pipeline();
+      for (const key of batch) pipeline.unlink(key);
+      for (const [error, count] of (await pipeline.exec()) ?? []) {
+        if (error === null) deleted += Number(count);
+      }
+    });
+    return deleted;
+  }
+
+  /** Calls `each` with batches of this namespace's keys, node by node. */
+  async #scan(each: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
+    await this.#usable();
+    const nodes = this.#client instanceof Cluster ? this.#client.nodes("master") : [this.#client];
+    // `{` starts every key of this namespace and ends the prefix, so another prefix that
+    // merely starts with this one ("team" and "team-b") is never matched.
+    const match = `${escapeGlob(this.#namespace)}{*`;
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", match, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await each(node, keys);
+      } while (cursor !== "0");
+    }
   }
 
   /** Waits for the first connection; commands are not queued while there is none. */
@@ -300,6 +378,15 @@ function createClient(options: RedisStoreOptions): { client: Client; description
     client: new Cluster(addresses.map(({ host, port }) => ({ host, port })), clusterOptions),
     description: `cluster ${addresses.map(hostPort).join(",")}`,
   };
+}
+
+/** A view of the same bytes as a plain `Uint8Array`, which is what callers compare and keep. */
+function plain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {

@@ -22,6 +22,9 @@ const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 /** Memory is sampled every this many body bytes: big bodies are where it peaks. */
 const RSS_SAMPLE_BYTES = 8 << 20;
 
+/** Misses remembered for the compute-time estimate; a build has far fewer in flight. */
+const MAX_REMEMBERED_MISSES = 100_000;
+
 /** How many requests may be in progress at once before reading pauses. */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
@@ -85,6 +88,8 @@ class Session {
   #logRequests: boolean;
   #logResponses: boolean;
   #inFlight = new Set<Promise<void>>();
+  /** When each recent miss happened: a put of the same action then took that long to make. */
+  #missedAt = new Map<string, number>();
   #slotFreed: (() => void) | undefined;
 
   constructor(store: LocalStore, writer: ResponseWriter, options: ServeOptions) {
@@ -178,8 +183,13 @@ class Session {
   #answerGet(request: Request, started: number, hit: Hit | undefined): void {
     if (hit === undefined) {
       this.#metrics.misses++;
+      if (request.actionId !== undefined) {
+        if (this.#missedAt.size >= MAX_REMEMBERED_MISSES) this.#missedAt.clear();
+        this.#missedAt.set(request.actionId, started);
+      }
       this.#respond(request, started, { id: request.id, miss: true });
     } else {
+      this.#metrics.savedMillis += hit.computeMillis ?? 0;
       this.#metrics.hits++;
       if (hit.source === "remote") this.#metrics.remoteHits++;
       this.#metrics.bytesRead += hit.size;
@@ -210,8 +220,15 @@ class Session {
     let writer: PutWriter | undefined;
     let problem: string | undefined = request.invalid;
     if (problem === undefined && actionId !== undefined && outputId !== undefined) {
+      const missedAt = this.#missedAt.get(actionId);
+      this.#missedAt.delete(actionId);
       try {
-        writer = this.#store.startPut({ actionId, outputId, size });
+        writer = this.#store.startPut({
+          actionId,
+          outputId,
+          size,
+          ...(missedAt === undefined ? {} : { computeMillis: started - missedAt }),
+        });
       } catch (error) {
         problem = `cannot store the body: ${messageOf(error)}`;
       }

@@ -19,6 +19,11 @@ export interface Hit {
   diskPath: string;
   /** Which tier answered, when a store has more than one; absent means local. */
   source?: "local" | "remote";
+  /**
+   * How long the go command took to produce this entry (from its miss to its put), when
+   * known: what this hit saved. Only filled in by stores asked to track it.
+   */
+  computeMillis?: number;
 }
 
 /** What a `put` says about the entry it stores. */
@@ -31,6 +36,8 @@ export interface PutRequest {
   size: number;
   /** The put time to record, in Unix nanoseconds; absent means now. */
   timeNanos?: bigint;
+  /** How long the go command took to produce the entry, when known. */
+  computeMillis?: number;
 }
 
 /**
@@ -84,6 +91,8 @@ export interface LocalStore {
   close(): Promise<void>;
   /** A line of the store's own counters for the `--log-metrics` summary, if it keeps any. */
   summary?(): string;
+  /** The store's own counters, by name, for `--metrics-file`. */
+  counters?(): Record<string, number>;
 }
 
 /** One entry as a remote store holds it: its description and its whole body. */
@@ -94,6 +103,8 @@ export interface RemoteEntry {
   size: number;
   /** The put time, in Unix nanoseconds. */
   timeNanos: bigint;
+  /** How long the go command took to produce the entry, when known. */
+  computeMillis?: number;
   /** The body. */
   body: Uint8Array;
 }

@@ -24,9 +24,6 @@ import { loadSha256 } from "./sha256.ts";
 import { formatBytes } from "./metrics.ts";
 import { messageOf } from "./wire.ts";
 
-/** A local store that can also be told the put time to record (the disk store can). */
-export type TierLocalStore = LocalStore;
-
 /** Entries larger than this are not uploaded: memory for one upload stays bounded. */
 const MAX_UPLOAD_BYTES = 512 << 20;
 
@@ -36,7 +33,7 @@ const UPLOAD_BYTES_IN_FLIGHT = 128 << 20;
 /** Options for {@linkcode TieredStore}. */
 export interface TieredStoreOptions {
   /** The local tier: it holds every file the go command is given. */
-  local: TierLocalStore;
+  local: LocalStore;
   /** The remote tier, or a promise of it while its code loads. */
   remote: RemoteStore | Promise<RemoteStore>;
   /** Where warnings go. */
@@ -89,6 +86,7 @@ interface Upload {
   size: number;
   timeNanos: bigint;
   diskPath: string;
+  computeMillis: number | undefined;
 }
 
 /** A local store in front of a remote one. */
@@ -108,7 +106,7 @@ export class TieredStore implements LocalStore {
     uploadsDropped: 0,
     remoteMillis: 0,
   };
-  #local: TierLocalStore;
+  #local: LocalStore;
   #logger: Logger;
   #readOnly: boolean;
   #timeoutMillis: number;
@@ -195,24 +193,27 @@ export class TieredStore implements LocalStore {
       this.#queue = [];
       this.#logger.info(
         `${left} uploads (${formatBytes(bytes)} queued) were not finished within the upload wait ` +
-          `(${this.#uploadWaitMillis} ms); the next build will upload them again`,
+          `(${this.#uploadWaitMillis} ms): those entries are in the local cache but not in Redis`,
       );
     }
     await this.#remote?.close().catch(() => {});
     await this.#local.close();
   }
 
+  counters(): Record<string, number> {
+    return { ...this.metrics, breakerTrips: this.#breaker.trips };
+  }
+
   summary(): string {
     const m = this.metrics;
-    return `remote: ${m.remoteHits} hits, ${m.remoteMisses} misses, ${m.remoteErrors} errors, ` +
-      `${m.corrupt} corrupt, ${m.skipped} not asked; ${
-        formatBytes(m.bytesDownloaded)
-      } downloaded, ` +
-      `${
-        formatBytes(m.bytesUploaded)
-      } uploaded; ${m.uploads} uploads, ${m.uploadsSkipped} already there, ` +
-      `${m.uploadsFailed} failed, ${m.uploadsDropped} dropped; breaker trips ${this.#breaker.trips}` +
-      `; waited on remote gets ${Math.round(m.remoteMillis)} ms`;
+    return [
+      `remote: ${m.remoteHits} hits, ${m.remoteMisses} misses, ${m.remoteErrors} errors, `,
+      `${m.corrupt} corrupt, ${m.skipped} not asked; `,
+      `${formatBytes(m.bytesDownloaded)} downloaded, ${formatBytes(m.bytesUploaded)} uploaded; `,
+      `${m.uploads} uploads, ${m.uploadsSkipped} already there, ${m.uploadsFailed} failed, `,
+      `${m.uploadsDropped} dropped; breaker trips ${this.#breaker.trips}; `,
+      `waited on remote gets ${Math.round(m.remoteMillis)} ms`,
+    ].join("");
   }
 
   async #connect(remote: RemoteStore | Promise<RemoteStore>): Promise<RemoteStore | undefined> {
@@ -282,13 +283,18 @@ export class TieredStore implements LocalStore {
       outputId: entry.outputId,
       size: entry.size,
       timeNanos: entry.timeNanos,
+      ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
     });
     try {
       await writer.write(entry.body);
       const hit = await writer.commit();
       this.metrics.remoteHits++;
       this.metrics.bytesDownloaded += entry.size;
-      return { ...hit, source: "remote" };
+      return {
+        ...hit,
+        source: "remote",
+        ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
+      };
     } catch (error) {
       await writer.abort().catch(() => {});
       throw error;
@@ -317,6 +323,7 @@ export class TieredStore implements LocalStore {
       size: hit.size,
       timeNanos: hit.timeNanos,
       diskPath: hit.diskPath,
+      computeMillis: request.computeMillis,
     });
     this.#pump();
     return hit;
@@ -377,6 +384,7 @@ export class TieredStore implements LocalStore {
           size: upload.size,
           timeNanos: upload.timeNanos,
           body,
+          ...(upload.computeMillis === undefined ? {} : { computeMillis: upload.computeMillis }),
         }),
         deadline,
         "uploading",

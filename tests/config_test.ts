@@ -31,7 +31,8 @@ Deno.test("parseConfig() rejects what it does not understand, saying what", () =
   assert.throws(() => parseConfig(["--bogus"], noEnv), /Unknown flag "--bogus"/);
   assert.throws(() => parseConfig(["--dir"], noEnv), /needs a value/);
   assert.throws(() => parseConfig(["--dir="], noEnv), /non-empty value/);
-  assert.throws(() => parseConfig(["build"], noEnv), /Unexpected argument "build"/);
+  assert.throws(() => parseConfig(["build"], noEnv), /Unknown command "build"/);
+  assert.throws(() => parseConfig(["trim", "extra"], noEnv), /Unexpected argument "extra"/);
   assert.throws(() => parseConfig(["--log-metrics=maybe"], noEnv), /true or false, not "maybe"/);
   assert.throws(() => parseConfig([], envOf({ GOCACHEPROG_LOG_REQ: "x" })), /GOCACHEPROG_LOG_REQ/);
 });
@@ -60,4 +61,68 @@ Deno.test("usage() lists every flag and its environment variable", () => {
 Deno.test("VERSION matches deno.json", async () => {
   const manifest = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   assert.equal(VERSION, manifest.version);
+});
+
+Deno.test("parseConfig() reads the Redis flags, the seed's spellings and their environment variables", () => {
+  const config = parseConfig(
+    [
+      "-r-urls",
+      "a:1,b:2",
+      "--redis-url",
+      "c:3",
+      "-r-usr",
+      "u",
+      "-r-prefix",
+      "team",
+      "--redis-ttl",
+      "2d",
+    ],
+    noEnv,
+  );
+  assert.deepEqual(config.redisUrls, ["a:1", "b:2", "c:3"]);
+  assert.equal(config.redisUser, "u");
+  assert.equal(config.redisPrefix, "team");
+  assert.equal(config.redisTtlMillis, 2 * 86_400_000);
+  assert.equal(config.redisTimeoutMillis, 1000);
+  assert.equal(config.uploadWaitMillis, 5000);
+  assert.equal(config.compress, "none");
+  const fromEnv = parseConfig(
+    [],
+    envOf({
+      GOCACHEPROG_REDIS_URL: "redis://x:6379",
+      GOCACHEPROG_REDIS_PASSWORD: "p",
+      GOCACHEPROG_READ_ONLY: "true",
+      GOCACHEPROG_UPLOAD_WAIT: "250ms",
+    }),
+  );
+  assert.deepEqual(fromEnv.redisUrls, ["redis://x:6379"]);
+  assert.equal(fromEnv.redisPassword, "p");
+  assert.equal(fromEnv.redisPasswordOnCommandLine, false);
+  assert.equal(fromEnv.readOnly, true);
+  assert.equal(fromEnv.uploadWaitMillis, 250);
+  assert.equal(parseConfig(["-r-pwd", "p"], noEnv).redisPasswordOnCommandLine, true);
+});
+
+Deno.test("parseConfig() rejects bad durations and compression names", () => {
+  assert.throws(() => parseConfig(["--redis-ttl", "soon"], noEnv), /duration/);
+  assert.throws(() => parseConfig(["--redis-ttl", "10ms"], noEnv), /at least 1s/);
+  assert.throws(() => parseConfig(["--compress", "lz4"], noEnv), /none or zstd/);
+  assert.equal(parseConfig(["--compress=zstd"], noEnv).compress, "zstd");
+});
+
+Deno.test("parseConfig() reads commands, trimming and metrics settings", () => {
+  assert.equal(parseConfig([], noEnv).command, "serve");
+  const trim = parseConfig(["trim", "--max-size", "10G", "--trim-age", "2d"], noEnv);
+  assert.equal(trim.command, "trim");
+  assert.equal(trim.maxSizeBytes, 10 * 1024 ** 3);
+  assert.equal(trim.trimAgeMillis, 2 * 86_400_000);
+  assert.equal(parseConfig([], noEnv).trimAgeMillis, 5 * 86_400_000);
+  assert.equal(parseConfig(["--max-size=512MiB"], noEnv).maxSizeBytes, 512 * 1024 ** 2);
+  assert.equal(
+    parseConfig([], envOf({ GOCACHEPROG_METRICS_FILE: "/m.jsonl" })).metricsFile,
+    "/m.jsonl",
+  );
+  assert.equal(parseConfig(["clear", "--remote"], noEnv).clearRemote, true);
+  assert.throws(() => parseConfig(["clear"], noEnv), /exactly one of --local and --remote/);
+  assert.throws(() => parseConfig(["--max-size", "lots"], noEnv), /size such as/);
 });

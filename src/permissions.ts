@@ -1,0 +1,52 @@
+/**
+ * Checking, before the handshake, that the program was given the Deno permissions it
+ * needs, and saying which flag to add when not. Without this check a missing permission
+ * would surface in the middle of a build, as a failed request, or as a prompt that reads
+ * the protocol's stdin.
+ *
+ * @module
+ */
+
+/** What the program will touch. */
+export interface PermissionNeeds {
+  /** The cache directory: read and write. */
+  dir: string;
+  /** Redis hosts (`host:port`): connect. */
+  netHosts: readonly string[];
+  /** Whether the whole environment must be readable (ioredis reads it when it loads). */
+  allEnv: boolean;
+}
+
+/** Answers one permission query; `Deno.permissions.querySync` in the program. */
+export type PermissionQuery = (descriptor: Deno.PermissionDescriptor) => boolean;
+
+/**
+ * Lists the flags missing for what the program will do.
+ *
+ * @param needs What the program will touch.
+ * @param query Whether a permission is granted.
+ * @returns The missing `deno run` flags, empty when all is granted.
+ */
+export function missingPermissionFlags(needs: PermissionNeeds, query: PermissionQuery): string[] {
+  const missing: string[] = [];
+  if (!query({ name: "read", path: needs.dir })) missing.push(`--allow-read=${needs.dir}`);
+  if (!query({ name: "write", path: needs.dir })) missing.push(`--allow-write=${needs.dir}`);
+  const hosts = new Set<string>();
+  for (const host of needs.netHosts) {
+    if (!query({ name: "net", host })) hosts.add(host.replace(/:\d+$/, ""));
+  }
+  // A host without a port: a Cluster's nodes, and a Sentinel's master, are on other ports.
+  if (hosts.size > 0) missing.push(`--allow-net=${[...hosts].join(",")}`);
+  if (needs.allEnv && !query({ name: "env" })) missing.push("--allow-env");
+  return missing;
+}
+
+/**
+ * Asks Deno, without ever prompting.
+ *
+ * @param descriptor The permission.
+ * @returns Whether it is granted.
+ */
+export function queryDenoPermission(descriptor: Deno.PermissionDescriptor): boolean {
+  return Deno.permissions.querySync(descriptor).state === "granted";
+}
