@@ -58,7 +58,7 @@ export { ServeMetrics } from "./src/metrics.ts";
 export { Logger } from "./src/log.ts";
 export type { LineSink } from "./src/log.ts";
 export { FLAGS, parseConfig } from "./src/config.ts";
-export type { Config, EnvReader, FlagKind, FlagSpec } from "./src/config.ts";
+export type { Command, Config, EnvReader, FlagKind, FlagSpec } from "./src/config.ts";
 export { main } from "./src/main.ts";
 export { VERSION } from "./src/version.ts";
 
