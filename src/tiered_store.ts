@@ -117,6 +117,8 @@ export class TieredStore implements LocalStore {
   #remote: RemoteStore | undefined;
   #connecting: Promise<RemoteStore | undefined>;
   #fetches = new Map<string, Promise<Hit | undefined>>();
+  /** Actions the remote did not have, this session: their uploads need not ask again. */
+  #missedRemotely = new Set<string>();
   #queue: Upload[] = [];
   #activeUploads = 0;
   #uploadsIdle: (() => void) | undefined;
@@ -271,6 +273,7 @@ export class TieredStore implements LocalStore {
     this.metrics.remoteMillis += performance.now() - started;
     if (entry === undefined) {
       this.metrics.remoteMisses++;
+      if (this.#missedRemotely.size < 100_000) this.#missedRemotely.add(actionId);
       return undefined;
     }
     const problem = await verify(entry);
@@ -355,13 +358,13 @@ export class TieredStore implements LocalStore {
       return;
     }
     try {
-      if (
-        await withDeadline(
-          remote.has(upload.actionId, upload.outputId),
-          this.#timeoutMillis,
-          "checking",
-        )
-      ) {
+      // After a remote miss of this very action, asking again would only cost a round trip.
+      const known = this.#missedRemotely.delete(upload.actionId) ? false : await withDeadline(
+        remote.has(upload.actionId, upload.outputId),
+        this.#timeoutMillis,
+        "checking",
+      );
+      if (known) {
         this.metrics.uploadsSkipped++;
         return;
       }
