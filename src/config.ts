@@ -224,6 +224,61 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "boolean",
     description: "with `clear`: delete the keys under the prefix in Redis (nothing else)",
   },
+  {
+    name: "build-type",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_BUILD_TYPE",
+    valueName: "NAME",
+    description: "the kind of build, for build manifests (default: the CI job's name)",
+  },
+  {
+    name: "manifest-scope",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_MANIFEST_SCOPE",
+    valueName: "SCOPE",
+    description: "this build's manifest scope (default from CI: mr:<iid>, pr:<n> or ref:<branch>)",
+  },
+  {
+    name: "manifest-base",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_MANIFEST_BASE",
+    valueName: "BRANCH",
+    description: "the branch a merge or pull request targets (default from CI)",
+  },
+  {
+    name: "manifest-default",
+    aliases: [],
+    kind: "string",
+    env: "GOCACHEPROG_MANIFEST_DEFAULT",
+    valueName: "BRANCH",
+    description: "the default branch (default from CI, else main)",
+  },
+  {
+    name: "manifest",
+    aliases: [],
+    kind: "boolean",
+    env: "GOCACHEPROG_MANIFEST",
+    description: "write build manifests even outside CI (in CI they are written by default)",
+  },
+  {
+    name: "speculate",
+    aliases: [],
+    kind: "boolean",
+    env: "GOCACHEPROG_SPECULATE",
+    description: "fetch a compile's stdout companion in the same round trip (default true)",
+  },
+  {
+    name: "prefetch-max-bytes",
+    aliases: [],
+    kind: "size",
+    env: "GOCACHEPROG_PREFETCH_MAX_BYTES",
+    valueName: "SIZE",
+    description:
+      "prefetch at most this much from build manifests (default 4G; 0 turns prefetching off)",
+  },
   { name: "help", aliases: ["h"], kind: "boolean", description: "show this help and exit" },
   { name: "version", aliases: [], kind: "boolean", description: "print the version and exit" },
 ];
@@ -304,6 +359,20 @@ export interface Config {
   clearLocal: boolean;
   /** `clear --remote`. */
   clearRemote: boolean;
+  /** The build type for manifests. */
+  buildType?: string;
+  /** This build's manifest scope. */
+  manifestScope?: string;
+  /** The base branch for manifests. */
+  manifestBase?: string;
+  /** The default branch for manifests. */
+  manifestDefault?: string;
+  /** Write manifests even outside CI. */
+  manifest: boolean;
+  /** Prefetch at most this many bytes. */
+  prefetchMaxBytes: number;
+  /** Fetch stdout companions with their compiles. */
+  speculate: boolean;
 }
 
 /** Five days, as the go command: local entries unused for longer are trimmed. */
@@ -415,6 +484,11 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     trimAgeMillis: millis("trim-age", DEFAULT_TRIM_AGE_MILLIS),
     clearLocal: values.get("local") === true,
     clearRemote: values.get("remote") === true,
+    manifest: values.get("manifest") === true,
+    speculate: values.get("speculate") !== false,
+    prefetchMaxBytes: typeof values.get("prefetch-max-bytes") === "number"
+      ? values.get("prefetch-max-bytes") as number
+      : 4 * 1024 ** 3,
   };
   const maxSize = values.get("max-size");
   if (typeof maxSize === "number") config.maxSizeBytes = maxSize;
@@ -427,6 +501,10 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
       ["redisTlsCert", "redis-tls-cert"],
       ["redisTlsKey", "redis-tls-key"],
       ["metricsFile", "metrics-file"],
+      ["buildType", "build-type"],
+      ["manifestScope", "manifest-scope"],
+      ["manifestBase", "manifest-base"],
+      ["manifestDefault", "manifest-default"],
     ] as const
   ) {
     const value = text(name);

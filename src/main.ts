@@ -10,7 +10,8 @@ import { ENV_VARIABLES, parseConfig, resolveCacheDir, usage } from "./config.ts"
 import type { Config } from "./config.ts";
 import { DiskStore } from "./disk_store.ts";
 import type { LocalStore } from "./store.ts";
-import { TieredStore } from "./tiered_store.ts";
+import { type ManifestOptions, TieredStore } from "./tiered_store.ts";
+import { deriveScopes } from "./manifest.ts";
 import { hostPort, parseRedisAddress } from "./redis_address.ts";
 import { missingPermissionFlags, queryDenoPermission } from "./permissions.ts";
 import { readRemoteSettings, type RemoteSettings } from "./remote_settings.ts";
@@ -114,6 +115,8 @@ export async function main(args: readonly string[]): Promise<number> {
       readOnly: config.readOnly,
       timeoutMillis: config.redisTimeoutMillis,
       uploadWaitMillis: config.uploadWaitMillis,
+      manifests: manifestOptions(config),
+      speculate: config.speculate,
     });
     return store;
   };
@@ -159,6 +162,25 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   return 0;
+}
+
+/**
+ * Where build manifests are read and written, from the flags and the CI environment
+ * (readable here: Redis mode runs with the whole environment allowed).
+ */
+function manifestOptions(config: Config): ManifestOptions {
+  const ciEnv = (name: string): string | undefined =>
+    Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
+      ? Deno.env.get(name)
+      : undefined;
+  const scopes = deriveScopes(ciEnv, {
+    ...(config.buildType === undefined ? {} : { buildType: config.buildType }),
+    ...(config.manifestScope === undefined ? {} : { own: config.manifestScope }),
+    ...(config.manifestBase === undefined ? {} : { base: config.manifestBase }),
+    ...(config.manifestDefault === undefined ? {} : { defaultBranch: config.manifestDefault }),
+  });
+  const inCi = ciEnv("GITLAB_CI") === "true" || ciEnv("GITHUB_ACTIONS") === "true";
+  return { scopes, write: config.manifest || inCi, prefetchMaxBytes: config.prefetchMaxBytes };
 }
 
 /** The most one go command spends trimming; the next one resumes where it stopped. */

@@ -82,6 +82,18 @@ export function entryKey(namespace: string, actionId: string): string {
 }
 
 /**
+ * The key of a build manifest. The braces make the whole name the Cluster hash tag, and
+ * keep the key inside the namespace's `{` pattern that `clear --remote` removes.
+ *
+ * @param namespace From {@linkcode keyNamespace}.
+ * @param name The manifest's name: build-type hash and scope.
+ * @returns The key.
+ */
+export function manifestKey(namespace: string, name: string): string {
+  return `${namespace}{m:${name}}`;
+}
+
+/**
  * The key of one of an action's chunks after the first.
  *
  * @param namespace From {@linkcode keyNamespace}.

@@ -22,7 +22,9 @@ import {
   entryKey,
   HEADER_BYTES,
   keyNamespace,
+  manifestKey,
 } from "./redis_format.ts";
+import { MANIFEST_HEADER_BYTES, MANIFEST_RECORD_BYTES, MAX_MANIFEST_RECORDS } from "./manifest.ts";
 import type { Encoding } from "./redis_format.ts";
 export type { Encoding } from "./redis_format.ts";
 import { hostPort, parseRedisAddress, type RedisAddress } from "./redis_address.ts";
@@ -33,6 +35,24 @@ import {
   type RespReply,
   throwIfError,
 } from "./resp_connection.ts";
+
+/**
+ * Adds records to a manifest in one step: append when the stored header names the same
+ * CI job (bytes 8-23), replace otherwise; never beyond the size limit; then expire like
+ * entries. One key, so it runs on any Cluster node that holds it.
+ */
+const MANIFEST_SCRIPT = `
+local key = KEYS[1]
+if redis.call('GETRANGE', key, 8, 23) == ARGV[1] then
+  if redis.call('STRLEN', key) + string.len(ARGV[3]) <= tonumber(ARGV[5]) then
+    redis.call('APPEND', key, ARGV[3])
+  end
+else
+  redis.call('SET', key, ARGV[2] .. string.sub(ARGV[3], 1, tonumber(ARGV[5]) - string.len(ARGV[2])))
+end
+redis.call('PEXPIRE', key, ARGV[4])
+return 1
+`;
 
 /** Bodies smaller than this are stored uncompressed even with compression on. */
 const COMPRESS_MIN_BYTES = 1024;
@@ -271,6 +291,32 @@ export class RedisStore implements RemoteStore {
     const results = await pipeline.exec();
     const failure = results?.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
+  }
+
+  async readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    await this.#usable();
+    // Plain GET, pipelined: reading a manifest does not extend its life.
+    return await Promise.all(names.map(async (name) => {
+      const value = await this.#client.getBuffer(manifestKey(this.#namespace, name));
+      return value === null ? undefined : plain(value);
+    }));
+  }
+
+  async writeManifest(
+    name: string,
+    manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
+  ): Promise<void> {
+    await this.#usable();
+    await this.#client.eval(
+      MANIFEST_SCRIPT,
+      1,
+      manifestKey(this.#namespace, name),
+      asBuffer(Uint8Array.fromHex(manifest.jobHash)),
+      asBuffer(manifest.header),
+      asBuffer(manifest.records),
+      String(this.#ttlMillis),
+      String(MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES),
+    );
   }
 
   async delete(actionId: string): Promise<void> {

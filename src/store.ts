@@ -155,6 +155,26 @@ export interface RemoteStore {
    * @param actionId The ActionID in hex.
    */
   delete(actionId: string): Promise<void>;
+  /**
+   * Reads build manifests, without refreshing their lifetime (optional: stores without
+   * manifests do not prefetch).
+   *
+   * @param names The manifests' names.
+   * @returns Each manifest's bytes, or `undefined` where there is none.
+   */
+  readManifests?(names: readonly string[]): Promise<(Uint8Array | undefined)[]>;
+  /**
+   * Adds to a build manifest: appends when it was started by the same CI job, replaces
+   * it otherwise.
+   *
+   * @param name The manifest's name.
+   * @param manifest The job's identity hash (32 hex digits), a header for a new manifest,
+   * and the records to add.
+   */
+  writeManifest?(
+    name: string,
+    manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
+  ): Promise<void>;
   /** Checks that the store answers; rejects if not. */
   ping(): Promise<void>;
   /** Releases connections. */

@@ -21,8 +21,25 @@ import { CircuitBreaker } from "./circuit_breaker.ts";
 import { DeadlineError, withDeadline } from "./deadline.ts";
 import type { Logger } from "./log.ts";
 import { loadSha256 } from "./sha256.ts";
+import { subkey } from "./subkey.ts";
+import {
+  decodeManifest,
+  encodeManifestHeader,
+  encodeManifestRecords,
+  type Manifest,
+  ManifestRecorder,
+  type ManifestScopes,
+  selectPrefetch,
+} from "./manifest.ts";
+import { Prefetcher } from "./prefetcher.ts";
 import { formatBytes } from "./metrics.ts";
 import { messageOf } from "./wire.ts";
+
+/** Companions fetched before judging whether speculation pays. */
+const SPECULATION_TRIAL = 64;
+
+/** Below this share of companions used, speculation stops. */
+const SPECULATION_MIN_USE = 0.2;
 
 /** Entries larger than this are not uploaded: memory for one upload stays bounded. */
 const MAX_UPLOAD_BYTES = 512 << 20;
@@ -40,6 +57,10 @@ export interface TieredStoreOptions {
   logger: Logger;
   /** Never write to the remote. */
   readOnly?: boolean;
+  /** Read build manifests and prefetch from them; write them at close. */
+  manifests?: ManifestOptions;
+  /** Fetch a compile's stdout companion in the same round trip (default true). */
+  speculate?: boolean;
   /** Deadline for one remote operation, and for connecting, in milliseconds. */
   timeoutMillis?: number;
   /** At close, how long to wait for uploads still queued or running, in milliseconds. */
@@ -50,6 +71,16 @@ export interface TieredStoreOptions {
   maxQueuedUploads?: number;
   /** How long the breaker stays open before a probe, in milliseconds. */
   breakerCooldownMillis?: number;
+}
+
+/** Build manifests: where they are, whether to write them, and how much to prefetch. */
+export interface ManifestOptions {
+  /** The build type and the scopes to read and write. */
+  scopes: ManifestScopes;
+  /** Write this build's manifest at close (never in read-only mode). */
+  write: boolean;
+  /** The most bytes to prefetch; 0 turns prefetching off. */
+  prefetchMaxBytes: number;
 }
 
 /** What the tiered store counts, for `--log-metrics`. */
@@ -78,6 +109,20 @@ export interface TieredMetrics {
   uploadsDropped: number;
   /** Time spent waiting on remote gets, in milliseconds. */
   remoteMillis: number;
+  /** "stdout" companions fetched with their compile, in the same round trip. */
+  companionsFetched: number;
+  /** Of those, the ones the go command then asked for. */
+  companionsUsed: number;
+  /** Entries the manifests named that were not local. */
+  prefetchPlanned: number;
+  /** Entries prefetched. */
+  prefetched: number;
+  /** Their bytes. */
+  prefetchedBytes: number;
+  /** Prefetched entries the go command then asked for. */
+  prefetchUsed: number;
+  /** Their bytes. */
+  prefetchUsedBytes: number;
 }
 
 interface Upload {
@@ -105,6 +150,13 @@ export class TieredStore implements LocalStore {
     uploadsFailed: 0,
     uploadsDropped: 0,
     remoteMillis: 0,
+    companionsFetched: 0,
+    companionsUsed: 0,
+    prefetchPlanned: 0,
+    prefetched: 0,
+    prefetchedBytes: 0,
+    prefetchUsed: 0,
+    prefetchUsedBytes: 0,
   };
   #local: LocalStore;
   #logger: Logger;
@@ -117,6 +169,8 @@ export class TieredStore implements LocalStore {
   #remote: RemoteStore | undefined;
   #connecting: Promise<RemoteStore | undefined>;
   #fetches = new Map<string, Promise<Hit | undefined>>();
+  /** Companions stored locally ahead of the go command's get for them. */
+  #companions = new Set<string>();
   /** Actions the remote did not have, this session: their uploads need not ask again. */
   #missedRemotely = new Set<string>();
   #queue: Upload[] = [];
@@ -125,6 +179,11 @@ export class TieredStore implements LocalStore {
   #probing = false;
   #closing = false;
   #connectSettled = false;
+  #manifests: ManifestOptions | undefined;
+  #recorder: ManifestRecorder | undefined;
+  #prefetcher: Prefetcher | undefined;
+  #startedAt = Date.now();
+  #speculation: boolean;
   #activeUploadBytes = 0;
 
   /**
@@ -140,6 +199,9 @@ export class TieredStore implements LocalStore {
     this.#uploadWaitMillis = options.uploadWaitMillis ?? 5000;
     this.#uploadConcurrency = options.uploadConcurrency ?? 4;
     this.#maxQueuedUploads = options.maxQueuedUploads ?? 10_000;
+    this.#manifests = options.manifests;
+    if (options.manifests !== undefined) this.#recorder = new ManifestRecorder();
+    this.#speculation = options.speculate ?? true;
     this.#breaker = new CircuitBreaker({
       cooldownMillis: options.breakerCooldownMillis ?? 5000,
       onOpen: (reason) => {
@@ -155,10 +217,23 @@ export class TieredStore implements LocalStore {
   }
 
   get(actionId: string): Hit | undefined | Promise<Hit | undefined> {
+    if (this.#companions.delete(actionId)) this.metrics.companionsUsed++;
+    this.#prefetcher?.noteDemand(actionId);
     const local = this.#local.get(actionId);
-    if (local instanceof Promise) return local.then((hit) => hit ?? this.#getRemote(actionId));
-    if (local !== undefined) return local;
-    return this.#getRemote(actionId);
+    if (local instanceof Promise) {
+      return local.then((hit) =>
+        hit === undefined ? this.#getRemote(actionId) : this.#record(actionId, hit)
+      );
+    }
+    if (local !== undefined) return this.#record(actionId, local);
+    const remote = this.#getRemote(actionId);
+    return remote instanceof Promise ? remote.then((hit) => this.#record(actionId, hit)) : remote;
+  }
+
+  /** Notes a hit for this build's manifest. */
+  #record<T extends Hit | undefined>(actionId: string, hit: T): T {
+    if (hit !== undefined) this.#recorder?.note(actionId, hit.size);
+    return hit;
   }
 
   startPut(request: PutRequest): PutWriter {
@@ -179,11 +254,12 @@ export class TieredStore implements LocalStore {
   /** Background work needs the event loop while connecting, uploading or probing. */
   busy(): boolean {
     return !this.#connectSettled || this.#queue.length > 0 || this.#activeUploads > 0 ||
-      this.#fetches.size > 0 || this.#probing;
+      this.#fetches.size > 0 || this.#probing || (this.#prefetcher?.active ?? false);
   }
 
   async close(): Promise<void> {
     this.#closing = true;
+    this.#prefetcher?.stop("the go command finished", true);
     if (this.#queue.length > 0 || this.#activeUploads > 0) {
       const idle = new Promise<void>((resolve) => this.#uploadsIdle = resolve);
       await withDeadline(idle, this.#uploadWaitMillis, "waiting for uploads").catch(() => {});
@@ -198,15 +274,22 @@ export class TieredStore implements LocalStore {
           `(${this.#uploadWaitMillis} ms): those entries are in the local cache but not in Redis`,
       );
     }
+    await this.#writeManifests();
     await this.#remote?.close().catch(() => {});
     await this.#local.close();
   }
 
   counters(): Record<string, number> {
-    return { ...this.metrics, breakerTrips: this.#breaker.trips };
+    this.#collectPrefetchMetrics();
+    return {
+      ...this.metrics,
+      breakerTrips: this.#breaker.trips,
+      demandRoundTrips: this.#demandRoundTrips(),
+    };
   }
 
   summary(): string {
+    this.#collectPrefetchMetrics();
     const m = this.metrics;
     return [
       `remote: ${m.remoteHits} hits, ${m.remoteMisses} misses, ${m.remoteErrors} errors, `,
@@ -214,6 +297,12 @@ export class TieredStore implements LocalStore {
       `${formatBytes(m.bytesDownloaded)} downloaded, ${formatBytes(m.bytesUploaded)} uploaded; `,
       `${m.uploads} uploads, ${m.uploadsSkipped} already there, ${m.uploadsFailed} failed, `,
       `${m.uploadsDropped} dropped; breaker trips ${this.#breaker.trips}; `,
+      `stdout companions fetched ${m.companionsFetched}, used ${m.companionsUsed}; `,
+      `prefetched ${m.prefetched} of ${m.prefetchPlanned} (${formatBytes(m.prefetchedBytes)}), `,
+      `used ${m.prefetchUsed} (${formatBytes(m.prefetchUsedBytes)}), unused `,
+      `${
+        formatBytes(m.prefetchedBytes - m.prefetchUsedBytes)
+      }; demand round trips ${this.#demandRoundTrips()}; `,
       `waited on remote gets ${Math.round(m.remoteMillis)} ms`,
     ].join("");
   }
@@ -228,6 +317,7 @@ export class TieredStore implements LocalStore {
       );
       // Not reachable yet: the breaker opens, and its background probe tells when it is.
       if (!ready) this.#breaker.recordFailure(store.lastError ?? "it cannot be reached", true);
+      else if (this.#manifests !== undefined) void this.#startPrefetch(store);
       return store;
     } catch (error) {
       this.#breaker.recordFailure(messageOf(error), true);
@@ -244,15 +334,56 @@ export class TieredStore implements LocalStore {
     }
     const pending = this.#fetches.get(actionId);
     if (pending !== undefined) return pending;
-    const fetch = this.#fetch(actionId).finally(() => this.#fetches.delete(actionId));
+    const fetch = this.#startFetch(actionId);
+    this.#speculate(actionId, fetch);
+    return fetch;
+  }
+
+  #startFetch(actionId: string, prefetch = false): Promise<Hit | undefined> {
+    const fetch = this.#fetch(actionId, prefetch).finally(() => this.#fetches.delete(actionId));
     this.#fetches.set(actionId, fetch);
     return fetch;
   }
 
-  async #fetch(actionId: string): Promise<Hit | undefined> {
+  /**
+   * Fetches the "stdout" companion that the go command asks for right after a compile
+   * hit, in the same round trip as the compile (both requests are pipelined), and keeps
+   * it only if the compile itself was a hit. It stops by itself when the companions go
+   * unused (a Go version that no longer asks for them, or gets that are not compiles).
+   */
+  #speculate(actionId: string, fetch: Promise<Hit | undefined>): void {
+    const m = this.metrics;
+    if (!this.#speculation) return;
+    if (
+      m.companionsFetched >= SPECULATION_TRIAL &&
+      m.companionsUsed < m.companionsFetched * SPECULATION_MIN_USE
+    ) {
+      return;
+    }
+    loadSha256().then((sha256) => {
+      const companion = subkey(sha256, actionId, "stdout");
+      if (this.#fetches.has(companion) || !this.#breaker.allows()) return;
+      const local = this.#local.get(companion);
+      if (local instanceof Promise || local !== undefined) return;
+      const companionFetch = this.#startFetch(companion);
+      Promise.all([fetch, companionFetch]).then(([hit, companionHit]) => {
+        if (hit !== undefined && companionHit !== undefined) {
+          m.companionsFetched++;
+          this.#companions.add(companion);
+        }
+      }, () => {});
+    }, () => {});
+  }
+
+  /**
+   * Fetches an entry into the local store. A prefetch counts in the prefetch metrics
+   * only, and its failures reject instead of counting against the circuit breaker:
+   * slow bulk transfers must not turn the demand path off.
+   */
+  async #fetch(actionId: string, prefetch = false): Promise<Hit | undefined> {
     const remote = await this.#connecting;
     if (remote === undefined || !this.#breaker.allows()) {
-      this.metrics.skipped++;
+      if (!prefetch) this.metrics.skipped++;
       return undefined;
     }
     const started = performance.now();
@@ -266,12 +397,14 @@ export class TieredStore implements LocalStore {
         this.#corrupt(remote, actionId, error.message);
         return undefined;
       }
+      if (prefetch) throw error;
       this.metrics.remoteErrors++;
       this.#breaker.recordFailure(messageOf(error), isTimeout(error));
       return undefined;
     }
     this.metrics.remoteMillis += performance.now() - started;
     if (entry === undefined) {
+      if (prefetch) return undefined;
       this.metrics.remoteMisses++;
       if (this.#missedRemotely.size < 100_000) this.#missedRemotely.add(actionId);
       return undefined;
@@ -291,7 +424,7 @@ export class TieredStore implements LocalStore {
     try {
       await writer.write(entry.body);
       const hit = await writer.commit();
-      this.metrics.remoteHits++;
+      if (!prefetch) this.metrics.remoteHits++;
       this.metrics.bytesDownloaded += entry.size;
       return {
         ...hit,
@@ -315,6 +448,7 @@ export class TieredStore implements LocalStore {
   }
 
   #afterPut(request: PutRequest, hit: Hit): Hit {
+    this.#recorder?.note(request.actionId, hit.size);
     if (this.#readOnly || this.#closing) return hit;
     if (this.#queue.length >= this.#maxQueuedUploads || hit.size > MAX_UPLOAD_BYTES) {
       this.metrics.uploadsDropped++;
@@ -407,6 +541,125 @@ export class TieredStore implements LocalStore {
         this.#breaker.recordFailure(reason, isTimeout(error));
       }
     }
+  }
+
+  /** The names of this build's manifests: its own scope's, its base's, the default's. */
+  async #manifestNames(): Promise<{ own?: string; base?: string; default?: string }> {
+    const scopes = this.#manifests!.scopes;
+    const sha256 = await loadSha256();
+    const hash = sha256();
+    hash.update(new TextEncoder().encode(scopes.buildType));
+    const type = hash.digestHex().slice(0, 16);
+    const names: { own?: string; base?: string; default?: string } = {};
+    if (scopes.own !== undefined) names.own = `${type}:${scopes.own}`;
+    if (scopes.base !== undefined) names.base = `${type}:${scopes.base}`;
+    if (scopes.default !== undefined) names.default = `${type}:${scopes.default}`;
+    return names;
+  }
+
+  /** Reads the manifests (one round trip) and starts prefetching what is not local. */
+  async #startPrefetch(remote: RemoteStore): Promise<void> {
+    const manifests = this.#manifests!;
+    if (remote.readManifests === undefined || manifests.prefetchMaxBytes <= 0) return;
+    try {
+      const names = await this.#manifestNames();
+      const slots = (["own", "base", "default"] as const).filter((slot) =>
+        names[slot] !== undefined
+      );
+      const values = await withDeadline(
+        remote.readManifests(slots.map((slot) => names[slot]!)),
+        this.#timeoutMillis,
+        "reading build manifests",
+      );
+      const found: { own?: Manifest; base?: Manifest; default?: Manifest } = {};
+      slots.forEach((slot, i) => {
+        const value = values[i];
+        if (value === undefined) return;
+        const manifest = decodeManifest(value);
+        if (manifest === undefined) {
+          this.#logger.warnOnce(
+            "manifest-damaged",
+            `ignoring a damaged build manifest (${names[slot]})`,
+          );
+        } else {
+          found[slot] = manifest;
+        }
+      });
+      const isLocal = (actionId: string): boolean => {
+        const local = this.#local.get(actionId);
+        return local !== undefined && !(local instanceof Promise);
+      };
+      const records = selectPrefetch(found, { isLocal, maxBytes: manifests.prefetchMaxBytes });
+      if (records.length === 0 || this.#closing) return;
+      this.#prefetcher = new Prefetcher({
+        records,
+        fetch: (actionId) =>
+          (this.#fetches.get(actionId) ?? this.#startFetch(actionId, true)).then((hit) =>
+            hit !== undefined
+          ),
+        skip: (actionId) => this.#fetches.has(actionId) || isLocal(actionId),
+        onStop: (reason) =>
+          this.#logger.warnOnce("prefetch-stopped", `prefetching stopped: ${reason}`),
+      });
+      this.#prefetcher.start();
+    } catch (error) {
+      this.#logger.warnOnce(
+        "manifest-read",
+        `cannot read build manifests (${messageOf(error)}); no prefetch`,
+      );
+    }
+  }
+
+  /** Writes what this go command used to its manifests: its own scope's, and the default's on the default branch. */
+  async #writeManifests(): Promise<void> {
+    const manifests = this.#manifests;
+    const remote = this.#remote;
+    const records = this.#recorder?.records ?? [];
+    if (
+      manifests === undefined || !manifests.write || this.#readOnly || records.length === 0 ||
+      remote?.writeManifest === undefined || !this.#breaker.allows()
+    ) {
+      return;
+    }
+    const names = await this.#manifestNames();
+    const targets = [names.own, manifests.scopes.writesDefault ? names.default : undefined]
+      .filter((name): name is string => name !== undefined);
+    if (targets.length === 0) return;
+    const hash = (await loadSha256())();
+    hash.update(
+      new TextEncoder().encode(manifests.scopes.jobId ?? `${Deno.pid}-${this.#startedAt}`),
+    );
+    const jobHash = hash.digestHex().slice(0, 32);
+    const header = encodeManifestHeader(jobHash, Date.now());
+    const body = encodeManifestRecords(records);
+    for (const name of targets) {
+      await withDeadline(
+        remote.writeManifest(name, { jobHash, header, records: body }),
+        this.#timeoutMillis,
+        "writing",
+      )
+        .catch((error) =>
+          this.#logger.warnOnce(
+            "manifest-write",
+            `cannot write the build manifest: ${messageOf(error)}`,
+          )
+        );
+    }
+  }
+
+  #collectPrefetchMetrics(): void {
+    const prefetch = this.#prefetcher?.metrics;
+    if (prefetch === undefined) return;
+    this.metrics.prefetchPlanned = prefetch.planned;
+    this.metrics.prefetched = prefetch.fetched;
+    this.metrics.prefetchedBytes = prefetch.fetchedBytes;
+    this.metrics.prefetchUsed = prefetch.used;
+    this.metrics.prefetchUsedBytes = prefetch.usedBytes;
+  }
+
+  /** Remote round trips the go command waited on (prefetches and companions excluded). */
+  #demandRoundTrips(): number {
+    return this.metrics.remoteHits + this.metrics.remoteMisses + this.metrics.remoteErrors;
   }
 
   #maybeProbe(): void {

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import {
   actionIdFor,
   FakeGoClient,
-  MOD_TS,
   programArgv,
   REPO_ROOT,
+  runGocacheprog,
   sha256Base64,
   tempDir,
 } from "./helpers.ts";
@@ -17,22 +17,6 @@ const A1 = "oFqyzTFO7RKrD83sqkbcEhxpNwvI031yvmypiUZPdsQ=";
 const A2 = "jlnO4wpl4Sj6No4nfqv24C+UwENq0iMDOzWrPNRwyDE=";
 const O_HELLO = "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=";
 const O_EMPTY = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
-
-async function runProgram(args: string[], env: Record<string, string> = {}) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", `--config=${REPO_ROOT}/deno.json`, "--allow-env", MOD_TS, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env,
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("gocacheprog serves the protocol document's happy session over pipes (V1)", async () => {
   await using dir = await tempDir();
@@ -169,21 +153,21 @@ Deno.test("gocacheprog ends quietly when the go command stops reading its output
 });
 
 Deno.test("gocacheprog --help lists the flags, --version prints the version", async () => {
-  const help = await runProgram(["--help"]);
+  const help = await runGocacheprog(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--dir DIR/);
   assert.match(help.stdout, /GOCACHEPROG_DIR/);
   const manifest = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`));
-  const version = await runProgram(["-version"]);
+  const version = await runGocacheprog(["-version"]);
   assert.equal(version.stdout, `gocacheprog ${manifest.version}\n`);
 });
 
 Deno.test("gocacheprog rejects an unknown flag, and no cache directory, with exit status 2", async () => {
-  const unknown = await runProgram(["--bogus"]);
+  const unknown = await runGocacheprog(["--bogus"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown flag "--bogus"/);
   assert.equal(unknown.stdout, "", "no handshake for a usage error");
-  const noDir = await runProgram([], { GOCACHE: "" });
+  const noDir = await runGocacheprog([], { GOCACHE: "" });
   assert.equal(noDir.code, 2);
   assert.match(noDir.stderr, /No cache directory/);
 });

@@ -3,33 +3,14 @@ import assert from "node:assert/strict";
 import { formatJobTotals, sumMetrics } from "../src/job_metrics.ts";
 import {
   freePort,
-  freshGoCache,
   gocacheprogValue,
-  makeGoModule,
-  MOD_TS,
+  goWorkspace,
   programArgv,
-  REPO_ROOT,
   runGo,
+  runGocacheprog,
   startRedis,
   tempDir,
 } from "./helpers.ts";
-
-async function gocacheprog(
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", "-A", `--config=${REPO_ROOT}/deno.json`, MOD_TS, ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("sumMetrics() adds up every numeric field and skips unreadable lines", () => {
   const totals = sumMetrics('{"gets":3,"hits":2,"time":"x"}\n{"gets":4,"hits":4}\n{"gets":\n\n');
@@ -38,12 +19,9 @@ Deno.test("sumMetrics() adds up every numeric field and skips unreadable lines",
 });
 
 Deno.test("metrics lines from several concurrent go commands add up, with the compile time saved", async () => {
-  await using work = await tempDir();
-  const module = `${work.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(work.path);
-  const metricsFile = `${work.path}/metrics.jsonl`;
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
+  const metricsFile = `${work.dir}/metrics.jsonl`;
   const value = gocacheprogValue([
     ...programArgv({ dir: gocache, passDir: false }).map((arg) =>
       arg.startsWith("--allow-write=") ? `${arg},${metricsFile}` : arg
@@ -69,7 +47,7 @@ Deno.test("metrics lines from several concurrent go commands add up, with the co
     records.slice(1).some((record) => record.savedMillis > 0),
     "later hits saved compile time",
   );
-  const stats = await gocacheprog(["stats", "--dir", gocache, "--metrics-file", metricsFile]);
+  const stats = await runGocacheprog(["stats", "--dir", gocache, "--metrics-file", metricsFile]);
   assert.equal(stats.code, 0, stats.stderr);
   assert.match(stats.stdout, /go commands: 4/);
   assert.match(stats.stdout, new RegExp(`gets: ${totals.sums.gets}, hit rate`));
@@ -78,11 +56,8 @@ Deno.test("metrics lines from several concurrent go commands add up, with the co
 });
 
 Deno.test("--log-req and --log-resp print one line each, with the tier, and never a body", async () => {
-  await using work = await tempDir();
-  const module = `${work.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(work.path);
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
   const value = gocacheprogValue(
     programArgv({ dir: gocache, passDir: false, args: ["--log-req", "--log-resp"] }),
   );
@@ -95,12 +70,9 @@ Deno.test("--log-req and --log-resp print one line each, with the tier, and neve
 });
 
 Deno.test("stats and clear --remote against Redis: counted with SCAN, other keys untouched", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const module = `${work.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(work.path);
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
+  await using redis = await startRedis({ dir: work.dir });
   const value = gocacheprogValue(programArgv({
     dir: gocache,
     passDir: false,
@@ -123,11 +95,11 @@ Deno.test("stats and clear --remote against Redis: counted with SCAN, other keys
     "--redis-prefix",
     "team",
   ];
-  const stats = await gocacheprog(["stats", ...common]);
+  const stats = await runGocacheprog(["stats", ...common]);
   assert.equal(stats.code, 0, stats.stderr);
   assert.match(stats.stdout, new RegExp(`redis keys under the prefix: ${ours},`));
   assert.match(stats.stdout, /round trip [\d.]+ ms/);
-  const clear = await gocacheprog(["clear", "--remote", ...common]);
+  const clear = await runGocacheprog(["clear", "--remote", ...common]);
   assert.equal(clear.code, 0, clear.stderr);
   assert.match(clear.stdout, new RegExp(`deleted ${ours} keys`));
   assert.equal(
@@ -138,15 +110,12 @@ Deno.test("stats and clear --remote against Redis: counted with SCAN, other keys
 });
 
 Deno.test("clear --local empties the local store and nothing else", async () => {
-  await using work = await tempDir();
-  const module = `${work.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(work.path);
+  await using work = await goWorkspace();
+  const { gocache } = work;
   await Deno.writeTextFile(`${gocache}/testexpire.txt`, "1\n");
-  const clear = await gocacheprog(["clear", "--local", "--dir", gocache]);
+  const clear = await runGocacheprog(["clear", "--local", "--dir", gocache]);
   assert.equal(clear.code, 0, clear.stderr);
-  const stats = await gocacheprog(["stats", "--dir", gocache]);
+  const stats = await runGocacheprog(["stats", "--dir", gocache]);
   assert.match(stats.stdout, /: 0 entries, 0 files/);
   assert.equal(
     await Deno.readTextFile(`${gocache}/testexpire.txt`),
@@ -158,7 +127,7 @@ Deno.test("clear --local empties the local store and nothing else", async () => 
 Deno.test("doctor says all is well, or names each problem and its fix, in its exit status", async () => {
   await using work = await tempDir();
   await using redis = await startRedis({ dir: work.path });
-  const healthy = await gocacheprog([
+  const healthy = await runGocacheprog([
     "doctor",
     "--dir",
     work.path,
@@ -169,7 +138,7 @@ Deno.test("doctor says all is well, or names each problem and its fix, in its ex
   assert.match(healthy.stdout, /ok +go command: go1\.\d+/);
   assert.match(healthy.stdout, /ok +redis round trip: [\d.]+ ms/);
   assert.match(healthy.stdout, /all is well/);
-  const down = await gocacheprog([
+  const down = await runGocacheprog([
     "doctor",
     "--dir",
     work.path,

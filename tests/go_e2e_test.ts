@@ -7,11 +7,10 @@ import {
   compiledPackages,
   freshGoCache,
   gocacheprogValue,
-  makeGoModule,
+  goWorkspace,
   programArgv,
   runGo,
   sha256Base64,
-  tempDir,
 } from "./helpers.ts";
 
 const FIXTURE_PACKAGES = [
@@ -20,16 +19,6 @@ const FIXTURE_PACKAGES = [
   "example.com/fixture/mathx",
   "main", // cmd/app: a main package compiles as "main"
 ];
-
-/** A module and a fresh cache in one temporary directory. */
-async function workspace() {
-  const dir = await tempDir("gocacheprog-e2e-");
-  const module = `${dir.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(dir.path);
-  return { dir, module, gocache };
-}
 
 function program(gocache: string, args: string[] = []): string {
   return gocacheprogValue(programArgv({ dir: gocache, passDir: false, args }));
@@ -40,8 +29,8 @@ function assertOk(result: { code: number; stderr: string }, what: string): void 
 }
 
 Deno.test("go build through gocacheprog twice: the second build compiles nothing", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
   const first = await runGo(["build", "-x", "./..."], {
     cwd: module,
     gocache,
@@ -65,8 +54,8 @@ Deno.test("go build through gocacheprog twice: the second build compiles nothing
 });
 
 Deno.test("go test twice shows (cached); after go clean -testcache the tests run again", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
   // GODEBUG is one of a test's inputs, so every run sets the same value.
   const options = {
     cwd: module,
@@ -89,17 +78,17 @@ Deno.test("go test twice shows (cached); after go clean -testcache the tests run
 });
 
 Deno.test("go build -o out.a of a library twice: the stored output survives", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { dir, module, gocache } = work;
   const gocacheprog = program(gocache);
   for (const round of [1, 2]) {
-    const result = await runGo(["build", "-o", `${dir.path}/out${round}.a`, "./lib"], {
+    const result = await runGo(["build", "-o", `${dir}/out${round}.a`, "./lib"], {
       cwd: module,
       gocache,
       gocacheprog,
     });
     assertOk(result, `build -o, round ${round}`);
-    assert.ok((await Deno.stat(`${dir.path}/out${round}.a`)).size > 0);
+    assert.ok((await Deno.stat(`${dir}/out${round}.a`)).size > 0);
   }
   const again = await runGo(["build", "-x", "./lib"], { cwd: module, gocache, gocacheprog });
   assertOk(again, "build after -o");
@@ -111,8 +100,8 @@ Deno.test("go build -o out.a of a library twice: the stored output survives", as
 });
 
 Deno.test("what gocacheprog stored, the go command's own cache reuses, and the other way round", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { dir, module, gocache } = work;
   assertOk(
     await runGo(["build", "./..."], { cwd: module, gocache, gocacheprog: program(gocache) }),
     "program build",
@@ -121,7 +110,7 @@ Deno.test("what gocacheprog stored, the go command's own cache reuses, and the o
   assertOk(native, "native build");
   assert.deepEqual(compiledPackages(native.stderr), [], "native build after the program");
 
-  const other = await freshGoCache(dir.path, "other");
+  const other = await freshGoCache(dir, "other");
   assertOk(await runGo(["build", "./..."], { cwd: module, gocache: other }), "native build");
   const viaProgram = await runGo(["build", "-x", "./..."], {
     cwd: module,
@@ -133,8 +122,8 @@ Deno.test("what gocacheprog stored, the go command's own cache reuses, and the o
 });
 
 Deno.test("two go builds at the same time share one directory safely", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
   const gocacheprog = program(gocache);
   const builds = await Promise.all([
     runGo(["build", "./..."], { cwd: module, gocache, gocacheprog }),
@@ -156,8 +145,8 @@ Deno.test("two go builds at the same time share one directory safely", async () 
 });
 
 Deno.test("a 64 MiB compile output goes through the pipe and stays within 150 MB", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
   const blob = new Uint8Array(64 << 20);
   for (let offset = 0; offset < blob.length; offset += 65536) {
     crypto.getRandomValues(blob.subarray(offset, offset + 65536));
@@ -182,8 +171,8 @@ Deno.test("a 64 MiB compile output goes through the pipe and stays within 150 MB
 });
 
 Deno.test("go list -export prints an absolute path into GOCACHE that exists after the go command exits", async () => {
-  const { dir, module, gocache } = await workspace();
-  await using _ = dir;
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
   const result = await runGo(["list", "-export", "-f", "{{.Export}}", "./lib"], {
     cwd: module,
     gocache,

@@ -121,6 +121,69 @@ export interface CommandResult {
   millis: number;
 }
 
+/** Options for {@linkcode runCommand}. */
+export interface RunCommandOptions {
+  /** Environment variables, added to this process' unless `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start from an empty environment. */
+  clearEnv?: boolean;
+  /** The working directory. */
+  cwd?: string;
+}
+
+/**
+ * Runs a command to completion and decodes its output.
+ *
+ * @param argv The command line.
+ * @param options Environment and working directory.
+ * @returns Its exit status, output and wall time.
+ */
+export async function runCommand(
+  argv: readonly string[],
+  options: RunCommandOptions = {},
+): Promise<CommandResult> {
+  const started = performance.now();
+  const output = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: options.env ?? {},
+    clearEnv: options.clearEnv ?? false,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    millis: performance.now() - started,
+  };
+}
+
+/**
+ * Runs this program from the checkout with every permission, for its commands
+ * (`stats`, `clear`, `doctor`, `--help`) rather than for serving.
+ *
+ * @param args The program's arguments.
+ * @param env Extra environment variables.
+ * @returns Its exit status and output.
+ */
+export function runGocacheprog(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
+  return runCommand([
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "-A",
+    `--config=${REPO_ROOT}/deno.json`,
+    MOD_TS,
+    ...args,
+  ], { env });
+}
+
 /** Options for {@linkcode runGo}. */
 export interface RunGoOptions {
   /** The working directory. */
@@ -157,23 +220,7 @@ export async function runGo(
     ...(options.gocacheprog === undefined ? {} : { GOCACHEPROG: options.gocacheprog }),
     ...options.env,
   };
-  const started = performance.now();
-  const output = await new Deno.Command(go, {
-    args: [...args],
-    cwd: options.cwd,
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-    millis: performance.now() - started,
-  };
+  return await runCommand([go, ...args], { cwd: options.cwd, env, clearEnv: true });
 }
 
 /**
@@ -394,6 +441,36 @@ export function actionIdFor(text: string): Promise<string> {
 }
 
 let seedPromise: Promise<string> | undefined;
+
+/** A temporary directory holding a fixture Go module and a fresh GOCACHE. */
+export interface GoWorkspace extends AsyncDisposable {
+  /** The temporary directory; everything else is inside it. */
+  dir: string;
+  /** The fixture module (see {@linkcode makeGoModule}). */
+  module: string;
+  /** A fresh GOCACHE (see {@linkcode freshGoCache}). */
+  gocache: string;
+}
+
+/**
+ * Makes a temporary directory with the fixture module and a fresh GOCACHE in it.
+ *
+ * @param prefix The directory's name prefix.
+ * @returns The workspace; dispose of it to remove everything.
+ */
+export async function goWorkspace(prefix = "gocacheprog-go-"): Promise<GoWorkspace> {
+  const dir = await tempDir(prefix);
+  const module = `${dir.path}/module`;
+  await Deno.mkdir(module);
+  await makeGoModule(module);
+  const gocache = await freshGoCache(dir.path);
+  return {
+    dir: dir.path,
+    module,
+    gocache,
+    [Symbol.asyncDispose]: () => dir[Symbol.asyncDispose](),
+  };
+}
 
 /**
  * A GOCACHE holding the standard-library packages the fixture module needs, built once
@@ -618,21 +695,30 @@ export async function startRedis(options: RedisServerOptions): Promise<RedisServ
     await child.status;
     await stderr;
   };
-  const server: RedisServer = {
-    port,
-    pid: child.pid,
-    cli,
-    kill,
-    freeze: () => Deno.kill(child.pid, "SIGSTOP"),
-    thaw: () => Deno.kill(child.pid, "SIGCONT"),
-    [Symbol.asyncDispose]: kill,
-  };
+  const server = redisHandle(port, child.pid, cli, kill);
   for (let attempt = 0; attempt < 100; attempt++) {
     if ((await cli("PING")) === "PONG") return server;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await kill();
   throw new Error(`redis-server on port ${port} did not start:\n${await stderr}`);
+}
+
+function redisHandle(
+  port: number,
+  pid: number,
+  cli: RedisServer["cli"],
+  kill: () => Promise<void>,
+): RedisServer {
+  return {
+    port,
+    pid,
+    cli,
+    kill,
+    freeze: () => Deno.kill(pid, "SIGSTOP"),
+    thaw: () => Deno.kill(pid, "SIGCONT"),
+    [Symbol.asyncDispose]: kill,
+  };
 }
 
 /**
@@ -709,15 +795,7 @@ export async function startRedisSentinel(dir: string, master: RedisServer): Prom
     if (
       (await cli("SENTINEL", "get-master-addr-by-name", "mymaster")).includes(String(master.port))
     ) {
-      return {
-        port,
-        pid: child.pid,
-        cli,
-        kill,
-        freeze: () => Deno.kill(child.pid, "SIGSTOP"),
-        thaw: () => Deno.kill(child.pid, "SIGCONT"),
-        [Symbol.asyncDispose]: kill,
-      };
+      return redisHandle(port, child.pid, cli, kill);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -8,31 +8,17 @@ import { missingPermissionFlags } from "../src/permissions.ts";
 import {
   freshGoCache,
   gocacheprogValue,
+  goWorkspace,
   makeGoModule,
   MOD_TS,
   programArgv,
   REPO_ROOT,
+  runCommand,
   runGo,
   startRedis,
   tempDir,
 } from "./helpers.ts";
 import { ENV_VARIABLES } from "../src/config.ts";
-
-async function runProgram(argv: string[]) {
-  const output = await new Deno.Command(argv[0]!, {
-    args: argv.slice(1),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
 
 Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
   const granted = new Set(["read:/c"]);
@@ -52,7 +38,7 @@ Deno.test("a cache directory outside the granted one is refused before the hands
   await using allowed = await tempDir();
   await using other = await tempDir();
   const argv = programArgv({ dir: allowed.path, passDir: false, args: ["--dir", other.path] });
-  const result = await runProgram(argv);
+  const result = await runCommand(argv);
   assert.equal(result.code, 2);
   assert.equal(result.stdout, "", "no handshake");
   assert.match(result.stderr, new RegExp(`--allow-read=${other.path} --allow-write=${other.path}`));
@@ -65,13 +51,13 @@ Deno.test("a Redis host outside --allow-net, or Redis without --allow-env, is re
     redisHosts: ["127.0.0.1"],
     args: ["--redis-url", "127.0.0.2:6379"],
   });
-  const denied = await runProgram(otherHost);
+  const denied = await runCommand(otherHost);
   assert.equal(denied.code, 2);
   assert.match(denied.stderr, /--allow-net=127\.0\.0\.2/);
   const noEnv = programArgv({ dir: dir.path, args: ["--redis-url", "127.0.0.1:6379"] })
     .map((arg) => arg.startsWith("--allow-env") ? `--allow-env=${ENV_VARIABLES.join(",")}` : arg);
   noEnv.splice(noEnv.indexOf(MOD_TS), 0, "--allow-net=127.0.0.1");
-  const result = await runProgram(noEnv);
+  const result = await runCommand(noEnv);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--allow-env/);
 });
@@ -85,19 +71,16 @@ Deno.test("a password file that may not be read is refused with the flag to add"
     redisHosts: ["127.0.0.1"],
     args: ["--redis-url", "127.0.0.1:6379", "--redis-password-file", secret],
   });
-  const result = await runProgram(argv);
+  const result = await runCommand(argv);
   assert.equal(result.code, 2);
   assert.match(result.stderr, new RegExp(`--allow-read=${secret}`));
   assert.ok(!result.stderr.includes("hunter2"));
 });
 
 Deno.test("deno install from the checkout gives a command that runs a real go build", async () => {
-  await using work = await tempDir();
-  const module = `${work.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(work.path);
-  const root = `${work.path}/install-root`;
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
+  const root = `${work.dir}/install-root`;
   const install = await new Deno.Command(Deno.execPath(), {
     args: [
       "install",

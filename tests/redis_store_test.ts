@@ -243,3 +243,35 @@ Deno.test("RedisStore finds the master through Redis Sentinel", async () => {
     await remote.close();
   }
 });
+
+Deno.test("RedisStore.writeManifest() appends for the same CI job and replaces for a new one", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({ dir: dir.path });
+  const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
+  try {
+    const { decodeManifest, encodeManifestHeader, encodeManifestRecords } = await import(
+      "../src/manifest.ts"
+    );
+    const record = (n: number) => ({ actionId: n.toString(16).padStart(64, "0"), size: n });
+    const write = (job: string, ...ns: number[]) =>
+      remote.writeManifest("t:ref:main", {
+        jobHash: job,
+        header: encodeManifestHeader(job, 1),
+        records: encodeManifestRecords(ns.map(record)),
+      });
+    await write("aa".repeat(16), 1, 2);
+    await write("aa".repeat(16), 3);
+    let [value] = await remote.readManifests(["t:ref:main"]);
+    assert.deepEqual(
+      decodeManifest(value!)?.records,
+      [record(1), record(2), record(3)],
+      "the same job appends",
+    );
+    await write("bb".repeat(16), 9);
+    [value] = await remote.readManifests(["t:ref:main"]);
+    assert.deepEqual(decodeManifest(value!)?.records, [record(9)], "a new job replaces");
+    assert.deepEqual(await remote.readManifests(["t:ref:other"]), [undefined]);
+  } finally {
+    await remote.close();
+  }
+});

@@ -7,6 +7,8 @@ import { Logger } from "../src/log.ts";
 import { entryKey, keyNamespace } from "../src/redis_format.ts";
 import type { Hit, LocalStore } from "../src/store.ts";
 import { freePort, startRedis, tempDir } from "./helpers.ts";
+import { loadSha256 } from "../src/sha256.ts";
+import { subkey } from "../src/subkey.ts";
 
 const ACTION = "c".repeat(64);
 
@@ -177,4 +179,26 @@ Deno.test("TieredStore's close() waits for uploads at most the upload wait, and 
     redis.thaw();
   }
   assert.ok(t.logs.some((line) => /uploads .* were not finished/.test(line)), t.logs.join("\n"));
+});
+
+Deno.test("TieredStore fetches a compile's stdout companion with it, and serves it locally after", async () => {
+  await using work = await tempDir();
+  await using redis = await startRedis({ dir: work.path });
+  const sha256 = await loadSha256();
+  const companion = subkey(sha256, ACTION, "stdout");
+  const a = await tiered(`${work.path}/a`, redis.port);
+  await putBytes(a.store, ACTION, new TextEncoder().encode("archive"));
+  await putBytes(a.store, companion, new Uint8Array(0));
+  await a.store.close();
+  const b = await tiered(`${work.path}/b`, redis.port);
+  assert.equal((await b.store.get(ACTION))?.source, "remote");
+  await new Promise((resolve) => setTimeout(resolve, 50)); // the companion lands
+  const companionHit = b.store.get(companion);
+  assert.ok(
+    companionHit !== undefined && !(companionHit instanceof Promise),
+    "a local hit, answered at once",
+  );
+  assert.equal(b.store.metrics.companionsFetched, 1);
+  assert.equal(b.store.metrics.companionsUsed, 1);
+  await b.store.close();
 });

@@ -5,9 +5,8 @@ import { DiskStore } from "../src/disk_store.ts";
 import { measureLocal } from "../src/commands.ts";
 import {
   compiledPackages,
-  freshGoCache,
   gocacheprogValue,
-  makeGoModule,
+  goWorkspace,
   MOD_TS,
   programArgv,
   REPO_ROOT,
@@ -141,11 +140,8 @@ Deno.test("gocacheprog trim runs in several processes at once without errors", a
 });
 
 Deno.test("a trim during a running build removes old entries but nothing the build uses", async () => {
-  await using work = await tempDir();
-  const module = `${work.path}/module`;
-  await Deno.mkdir(module);
-  await makeGoModule(module);
-  const gocache = await freshGoCache(work.path);
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
   await fill(gocache, 200, 100, () => 30 * DAY); // stale entries of no use to anybody
   const gocacheprog = gocacheprogValue(programArgv({ dir: gocache, passDir: false }));
   const build = runGo(["build", "./..."], { cwd: module, gocache, gocacheprog });

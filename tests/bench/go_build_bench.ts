@@ -9,12 +9,16 @@
  *
  * 1. Warm, everything in the local cache: native; a minimal GOCACHEPROG written in Go
  *    (`reference_cacheprog.go`), whose cost is the floor that the protocol itself sets
- *    on this machine; and this program.
+ *    on this machine; and this program, with a trim pass due (the worst case of the
+ *    daily trim) and with trimming off.
  * 2. Cold, an empty local cache: native; this program alone; with an empty Redis up;
  *    with Redis refused (nothing listening); with Redis frozen (SIGSTOP).
  * 3. Remote-warm, an empty local cache and Redis holding everything: at 0 and 5 ms per
  *    round trip (a latency proxy in front of Redis), with plain and zstd-compressed
  *    values (to decide whether compression pays).
+ * 3b. Prefetch from build manifests: remote-warm through a latency proxy at 0, 5 and
+ *    20 ms per round trip, with a current manifest, with none (the first build of a
+ *    scope), and with one from a different build (`-gcflags=all=-l`), against native warm.
  * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor).
  * 5. A 64 MiB put through the pipe, for peak memory.
  *
@@ -48,12 +52,14 @@ const { values } = parseArgs({
     "cold-runs": { type: "string", default: "2" },
     "startup-runs": { type: "string", default: "21" },
     "skip-redis": { type: "boolean", default: false },
+    "prefetch-runs": { type: "string", default: "3" },
   },
 });
 const warmRuns = Number(values.runs);
 const coldRuns = Number(values["cold-runs"]);
 const startupRuns = Number(values["startup-runs"]);
 const withRedis = !values["skip-redis"];
+const prefetchRuns = Number(values["prefetch-runs"]);
 
 requireTool("go");
 if (withRedis) requireTool("redis-server");
@@ -173,10 +179,18 @@ if (warmRuns > 0) {
   await build(programDir, program());
   const reference = empty();
   const programWarm = empty();
+  const untrimmed = empty();
+  // Each build of this section starts a trim pass if one is due (one a day, time-boxed):
+  // removing the marker makes every build with trimming on pay for one, the worst case.
+  const trimDue = () => Deno.remove(`${programDir}/gocacheprog-trim.json`).catch(() => {});
   await rotate(warmRuns, "warm", [
     () => build(nativeDir, NATIVE, nativeWarm),
     () => build(programDir, { gocacheprog: () => referenceBinary }, reference), // reads what the program stored
-    () => build(programDir, program(), programWarm),
+    async () => {
+      await trimDue();
+      await build(programDir, program(), programWarm);
+    },
+    () => build(programDir, program(undefined, ["--trim-age", "0"]), untrimmed),
   ]);
   row("native warm", nativeWarm, nativeWarm, "native warm");
   row(
@@ -186,7 +200,15 @@ if (warmRuns > 0) {
     "native warm",
     "the protocol's floor",
   );
-  row("gocacheprog warm", programWarm, nativeWarm, "native warm", "<= 1.15");
+  row("gocacheprog warm, a trim pass due", programWarm, nativeWarm, "native warm", "<= 1.15");
+  row("gocacheprog warm, trimming off", untrimmed, nativeWarm, "native warm");
+  row(
+    "gocacheprog warm, a trim pass due",
+    programWarm,
+    untrimmed,
+    "trimming off",
+    "no measurable slow-down",
+  );
 }
 
 // 2. Cold, and 3. remote-warm.
@@ -279,7 +301,76 @@ if (coldRuns > 0) {
       "plain",
       "< 1 if zstd pays",
     );
+    if (prefetchRuns > 0) await benchPrefetch(redis, nativeDir);
     await redis.kill();
+  }
+}
+
+// 3b. Prefetch from build manifests.
+async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<void> {
+  const manifestArgs = (
+    buildType: string,
+  ) => ["--manifest", "--manifest-scope", "ref:main", "--build-type", buildType];
+  console.error(
+    "prefetch: recording manifests (a remote-warm build, and a cold build with other flags)...",
+  );
+  // The current manifest: a remote-warm build records every action it hits.
+  await build(await freshDir("prefetch"), program(redis.port, manifestArgs("current")));
+  // A different build's manifest: the same packages with other compiler flags.
+  const otherDir = await freshDir("prefetch-other");
+  const other = await runGo(["build", "-gcflags=all=-l", "std"], {
+    cwd,
+    gocache: otherDir,
+    gocacheprog: program(redis.port, manifestArgs("diverged")).gocacheprog!(otherDir),
+  });
+  if (other.code !== 0) throw new Error(`the other build failed:\n${other.stderr}`);
+  await Deno.remove(otherDir, { recursive: true }).catch(() => {});
+  const native = empty();
+  const samples: Record<string, Samples> = {};
+  const scenarios: (() => Promise<void>)[] = [() => build(nativeDir, NATIVE, native)];
+  const proxies: LatencyProxy[] = [];
+  let fresh = 0;
+  for (const delay of [0, 5, 20]) {
+    const proxy = delay === 0 ? undefined : startLatencyProxy(redis.port, delay);
+    if (proxy !== undefined) proxies.push(proxy);
+    const port = proxy?.port ?? redis.port;
+    const kinds = [["current manifest", "current"], ["no manifest", `none-${delay}`], [
+      "a different build's manifest",
+      "diverged",
+    ]];
+    for (const [label, type] of kinds) {
+      const name = `remote-warm ${delay} ms, ${label}`;
+      const into = samples[name] = empty();
+      // These builds read manifests only: without --manifest they write none.
+      const server = program(port, ["--manifest-scope", "ref:main", "--build-type", type!]);
+      scenarios.push(async () =>
+        await build(await freshDir(`prefetch-${fresh++ % 2}`), server, into)
+      );
+    }
+  }
+  await rotate(prefetchRuns, "prefetch", scenarios);
+  for (const proxy of proxies) await proxy.close();
+  row("native warm (prefetch rounds)", native, native, "native warm");
+  for (const [name, sample] of Object.entries(samples)) {
+    const target = !name.includes("current")
+      ? ""
+      : name.includes(" 5 ms")
+      ? "<= 1.3"
+      : name.includes("20 ms")
+      ? "<= 1.5"
+      : "";
+    row(name, sample, native, "native warm", target);
+  }
+  for (const delay of [5, 20]) {
+    const none = samples[`remote-warm ${delay} ms, no manifest`]!;
+    const diverged = samples[`remote-warm ${delay} ms, a different build's manifest`]!;
+    row(
+      `${delay} ms: a different build's manifest`,
+      diverged,
+      none,
+      "no manifest",
+      "<= no manifest + 1 s",
+    );
   }
 }
 

@@ -1,0 +1,183 @@
+/**
+ * Prefetching from build manifests: fetch, in manifest order and in the background, the
+ * entries the last comparable build used, so that the go command finds them locally
+ * instead of waiting one round trip per get. The go command cannot ask early (each
+ * compile's ActionID depends on its dependencies' outputs), so only history can.
+ *
+ * - A bounded window (entries and bytes in flight) keeps memory and the remote's load
+ *   in check.
+ * - What is already local, or already being fetched (a demand get got there first), is
+ *   skipped; the fetch itself is shared with demand gets by the caller.
+ * - When the build's gets diverge from the manifest (another Go version, other flags,
+ *   a wrong scope), prefetching stops, and says why once.
+ * - A failure stops prefetching; it never counts against the demand path.
+ *
+ * @module
+ */
+
+import type { ManifestRecord } from "./manifest.ts";
+
+/** After this many demand gets, the share found in the manifest is judged. */
+const DIVERGENCE_SAMPLE = 64;
+
+/** Below this share of demand gets found in the manifest, prefetching stops. */
+const DIVERGENCE_MIN_SHARE = 0.2;
+
+/** Options for {@linkcode Prefetcher}. */
+export interface PrefetcherOptions {
+  /** What to fetch, in order. */
+  records: readonly ManifestRecord[];
+  /**
+   * Fetches one entry into the local store.
+   *
+   * @returns Whether the remote had it. Rejects on a failure, which stops prefetching.
+   */
+  fetch: (actionId: string) => Promise<boolean>;
+  /** Whether an entry needs no fetch: already local, or already being fetched. */
+  skip: (actionId: string) => boolean;
+  /** Entries in flight at most. */
+  window?: number;
+  /** Bytes in flight at most (beyond the first entry). */
+  windowBytes?: number;
+  /** Called once when prefetching stops early, with the reason. */
+  onStop?: (reason: string) => void;
+}
+
+/** What a prefetch did. */
+export interface PrefetchMetrics {
+  /** Entries the manifests named and that were not local. */
+  planned: number;
+  /** Entries fetched and stored locally. */
+  fetched: number;
+  /** Their bytes. */
+  fetchedBytes: number;
+  /** Of those, entries the go command then asked for. */
+  used: number;
+  /** Their bytes. */
+  usedBytes: number;
+  /** Entries the remote no longer had. */
+  missing: number;
+}
+
+/** Fetches a manifest's entries in the background. */
+export class Prefetcher {
+  /** The counters. */
+  readonly metrics: PrefetchMetrics = {
+    planned: 0,
+    fetched: 0,
+    fetchedBytes: 0,
+    used: 0,
+    usedBytes: 0,
+    missing: 0,
+  };
+  #records: readonly ManifestRecord[];
+  #fetch: (actionId: string) => Promise<boolean>;
+  #skip: (actionId: string) => boolean;
+  #window: number;
+  #windowBytes: number;
+  #onStop: (reason: string) => void;
+  #next = 0;
+  #inFlight = 0;
+  #inFlightBytes = 0;
+  #stopped: string | undefined;
+  #planned: Set<string>;
+  #fetched = new Map<string, number>();
+  #demandGets = 0;
+  #demandInManifest = 0;
+
+  /**
+   * Prepares a prefetch; {@linkcode Prefetcher.start} starts it.
+   *
+   * @param options What to fetch and how.
+   */
+  constructor(options: PrefetcherOptions) {
+    this.#records = options.records;
+    this.#fetch = options.fetch;
+    this.#skip = options.skip;
+    this.#window = options.window ?? 32;
+    this.#windowBytes = options.windowBytes ?? 32 << 20;
+    this.#onStop = options.onStop ?? (() => {});
+    this.#planned = new Set(options.records.map((record) => record.actionId));
+    this.metrics.planned = options.records.length;
+  }
+
+  /** Starts fetching. */
+  start(): void {
+    this.#pump();
+  }
+
+  /** Whether work is in flight or queued. */
+  get active(): boolean {
+    return this.#stopped === undefined && (this.#inFlight > 0 || this.#next < this.#records.length);
+  }
+
+  /**
+   * Tells the prefetcher of a demand get, to count what it saved and to notice
+   * divergence.
+   *
+   * @param actionId The ActionID the go command asked for.
+   */
+  noteDemand(actionId: string): void {
+    const size = this.#fetched.get(actionId);
+    if (size !== undefined) {
+      this.#fetched.delete(actionId);
+      this.metrics.used++;
+      this.metrics.usedBytes += size;
+    }
+    if (this.#stopped !== undefined || this.#demandGets >= DIVERGENCE_SAMPLE) return;
+    this.#demandGets++;
+    if (this.#planned.has(actionId)) this.#demandInManifest++;
+    if (
+      this.#demandGets === DIVERGENCE_SAMPLE &&
+      this.#demandInManifest < DIVERGENCE_SAMPLE * DIVERGENCE_MIN_SHARE
+    ) {
+      this.stop(
+        `only ${this.#demandInManifest} of the build's first ${DIVERGENCE_SAMPLE} gets were in the manifest ` +
+          "(another Go version, other flags or another build)",
+      );
+    }
+  }
+
+  /**
+   * Stops prefetching; entries in flight finish.
+   *
+   * @param reason Why, for the one message.
+   * @param quiet Say nothing (the build simply finished first).
+   */
+  stop(reason: string, quiet = false): void {
+    if (this.#stopped !== undefined) return;
+    this.#stopped = reason;
+    if (!quiet && (this.#next < this.#records.length || this.#inFlight > 0)) this.#onStop(reason);
+  }
+
+  #pump(): void {
+    while (
+      this.#stopped === undefined && this.#next < this.#records.length &&
+      this.#inFlight < this.#window
+    ) {
+      const record = this.#records[this.#next]!;
+      if (this.#inFlight > 0 && this.#inFlightBytes + record.size > this.#windowBytes) return;
+      this.#next++;
+      if (this.#skip(record.actionId)) continue;
+      this.#inFlight++;
+      this.#inFlightBytes += record.size;
+      this.#fetch(record.actionId).then(
+        (found) => {
+          if (found) {
+            this.metrics.fetched++;
+            this.metrics.fetchedBytes += record.size;
+            this.#fetched.set(record.actionId, record.size);
+          } else {
+            this.metrics.missing++;
+          }
+        },
+        (error: unknown) =>
+          this.stop(`a fetch failed (${error instanceof Error ? error.message : String(error)})`),
+      ).finally(() => {
+        this.#inFlight--;
+        this.#inFlightBytes -= record.size;
+        this.#pump();
+      });
+    }
+  }
+}

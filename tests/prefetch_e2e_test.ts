@@ -1,0 +1,122 @@
+/**
+ * Build manifests and prefetch, end to end with the real go command and a real Redis:
+ * a fresh store served from prefetched entries, a stale manifest after a change, and a
+ * damaged manifest.
+ */
+import assert from "node:assert/strict";
+import {
+  compiledPackages,
+  freshGoCache,
+  gocacheprogValue,
+  goWorkspace,
+  programArgv,
+  type RedisServer,
+  runGo,
+  startRedis,
+} from "./helpers.ts";
+
+function program(gocache: string, redis: RedisServer): string {
+  return gocacheprogValue(programArgv({
+    dir: gocache,
+    passDir: false,
+    redisHosts: ["127.0.0.1"],
+    args: [
+      "--redis-url",
+      `127.0.0.1:${redis.port}`,
+      "--manifest",
+      "--manifest-scope",
+      "ref:main",
+      "--build-type",
+      "e2e",
+      "--log-metrics",
+    ],
+  }));
+}
+
+function counter(stderr: string, pattern: RegExp): number {
+  return Number(pattern.exec(stderr)?.[1] ?? NaN);
+}
+
+Deno.test("a fresh store is served from entries prefetched by the last build's manifest", async () => {
+  await using work = await goWorkspace();
+  await using redis = await startRedis({ dir: work.dir });
+  const first = await runGo(["build", "./..."], {
+    cwd: work.module,
+    gocache: work.gocache,
+    gocacheprog: program(work.gocache, redis),
+  });
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(
+    (await redis.cli("--scan", "--pattern", "gocacheprog:{m:*")).length > 0,
+    "a manifest was written",
+  );
+  const fresh = await freshGoCache(work.dir, "fresh");
+  const second = await runGo(["build", "-x", "./..."], {
+    cwd: work.module,
+    gocache: fresh,
+    gocacheprog: program(fresh, redis),
+  });
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(compiledPackages(second.stderr), []);
+  const gets = counter(second.stderr, /gocacheprog: (\d+) gets/);
+  const prefetched = counter(second.stderr, /prefetched (\d+) of/);
+  const demand = counter(second.stderr, /demand round trips (\d+)/);
+  assert.ok(prefetched > 0, second.stderr);
+  assert.ok(demand <= gets * 0.1, `${demand} demand round trips for ${gets} gets`);
+});
+
+Deno.test("a stale manifest after a change to a leaf and a core package: the build succeeds, unused prefetch is reported", async () => {
+  await using work = await goWorkspace();
+  await using redis = await startRedis({ dir: work.dir });
+  const first = await runGo(["build", "./..."], {
+    cwd: work.module,
+    gocache: work.gocache,
+    gocacheprog: program(work.gocache, redis),
+  });
+  assert.equal(first.code, 0, first.stderr);
+  for (const [file, marker] of [["mathx/mathx.go", "leaf"], ["lib/lib.go", "core"]]) {
+    await Deno.writeTextFile(
+      `${work.module}/${file}`,
+      `${await Deno.readTextFile(`${work.module}/${file}`)}\n// ${marker} change\n`,
+    );
+    const fresh = await freshGoCache(work.dir, `fresh-${marker}`);
+    const build = await runGo(["build", "-x", "./..."], {
+      cwd: work.module,
+      gocache: fresh,
+      gocacheprog: program(fresh, redis),
+    });
+    assert.equal(build.code, 0, build.stderr);
+    assert.ok(
+      compiledPackages(build.stderr).length > 0,
+      `${marker}: the changed package compiles again`,
+    );
+    assert.match(build.stderr, /unused [\d.]+ (B|KiB|MiB)/, build.stderr);
+  }
+});
+
+Deno.test("a damaged manifest is ignored with one warning", async () => {
+  await using work = await goWorkspace();
+  await using redis = await startRedis({ dir: work.dir });
+  const first = await runGo(["build", "./..."], {
+    cwd: work.module,
+    gocache: work.gocache,
+    gocacheprog: program(work.gocache, redis),
+  });
+  assert.equal(first.code, 0, first.stderr);
+  for (const key of (await redis.cli("--scan", "--pattern", "gocacheprog:{m:*")).split("\n")) {
+    await redis.cli("SET", key, "not a manifest");
+  }
+  const fresh = await freshGoCache(work.dir, "fresh");
+  const build = await runGo(["build", "-x", "./..."], {
+    cwd: work.module,
+    gocache: fresh,
+    gocacheprog: program(fresh, redis),
+  });
+  assert.equal(build.code, 0, build.stderr);
+  assert.deepEqual(compiledPackages(build.stderr), [], "the demand path still serves everything");
+  const warnings = build.stderr.split("\n").filter((line) =>
+    line.startsWith("gocacheprog: warning:")
+  );
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0]!, /damaged build manifest/);
+});

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { Prefetcher } from "../src/prefetcher.ts";
+
+const id = (n: number) => n.toString(16).padStart(64, "0");
+const records = (count: number, size = 10) =>
+  Array.from({ length: count }, (_, i) => ({ actionId: id(i), size }));
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+Deno.test("Prefetcher fetches in manifest order within its window, skipping what needs no fetch", async () => {
+  const started: string[] = [];
+  const release: (() => void)[] = [];
+  let maxInFlight = 0;
+  let inFlight = 0;
+  const prefetcher = new Prefetcher({
+    records: records(10),
+    window: 3,
+    skip: (actionId) => actionId === id(4),
+    fetch: (actionId) => {
+      started.push(actionId);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      return new Promise((resolve) => release.push(() => (inFlight--, resolve(true))));
+    },
+  });
+  prefetcher.start();
+  while (prefetcher.active) {
+    await settle();
+    release.shift()?.();
+  }
+  assert.deepEqual(started, [0, 1, 2, 3, 5, 6, 7, 8, 9].map(id));
+  assert.equal(maxInFlight, 3);
+  assert.equal(prefetcher.metrics.fetched, 9);
+});
+
+Deno.test("Prefetcher keeps the bytes in flight within its byte window", async () => {
+  let inFlightBytes = 0;
+  let maxBytes = 0;
+  const prefetcher = new Prefetcher({
+    records: records(20, 100),
+    window: 100,
+    windowBytes: 250,
+    skip: () => false,
+    fetch: async () => {
+      inFlightBytes += 100;
+      maxBytes = Math.max(maxBytes, inFlightBytes);
+      await settle();
+      inFlightBytes -= 100;
+      return true;
+    },
+  });
+  prefetcher.start();
+  while (prefetcher.active) await settle();
+  assert.ok(maxBytes <= 300, `${maxBytes} bytes in flight`);
+  assert.equal(prefetcher.metrics.fetched, 20);
+});
+
+Deno.test("Prefetcher counts what the build used, and stops once when the build diverges", async () => {
+  const reasons: string[] = [];
+  const prefetcher = new Prefetcher({
+    records: records(200),
+    window: 1,
+    skip: () => false,
+    fetch: async () => (await settle(), true),
+    onStop: (reason) => reasons.push(reason),
+  });
+  prefetcher.start();
+  await settle();
+  await settle();
+  prefetcher.noteDemand(id(0));
+  assert.equal(prefetcher.metrics.used, 1);
+  for (let i = 0; i < 70; i++) prefetcher.noteDemand(id(1000 + i)); // not in the manifest
+  assert.equal(reasons.length, 1);
+  assert.match(reasons[0]!, /only 1 of the build's first 64 gets/);
+  await settle();
+  assert.equal(prefetcher.active, false);
+});
+
+Deno.test("Prefetcher stops at the first failure", async () => {
+  const reasons: string[] = [];
+  const prefetcher = new Prefetcher({
+    records: records(50),
+    window: 1,
+    skip: () => false,
+    fetch: () => Promise.reject(new Error("timed out")),
+    onStop: (reason) => reasons.push(reason),
+  });
+  prefetcher.start();
+  await settle();
+  await settle();
+  assert.equal(prefetcher.active, false);
+  assert.match(reasons.join(), /a fetch failed \(timed out\)/);
+});
