@@ -306,6 +306,16 @@ if (coldRuns > 0) {
   }
 }
 
+// 3b alone (without the cold section): fill a Redis with one cold build first.
+if (coldRuns === 0 && withRedis && prefetchRuns > 0) {
+  await using redis = await startRedis({ dir: work.path });
+  console.error("prefetch: filling Redis (one cold build)...");
+  await build(await freshDir("fill"), program(redis.port));
+  const nativeDir = `${work.path}/native-warm`;
+  if (warmRuns === 0) await build(nativeDir, NATIVE);
+  await benchPrefetch(redis, nativeDir);
+}
+
 // 3b. Prefetch from build manifests.
 async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<void> {
   const manifestArgs = (
@@ -334,15 +344,23 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
     const proxy = delay === 0 ? undefined : startLatencyProxy(redis.port, delay);
     if (proxy !== undefined) proxies.push(proxy);
     const port = proxy?.port ?? redis.port;
-    const kinds = [["current manifest", "current"], ["no manifest", `none-${delay}`], [
-      "a different build's manifest",
-      "diverged",
-    ]];
-    for (const [label, type] of kinds) {
+    const kinds = [
+      ["current manifest", "current", []],
+      ["no manifest", `none-${delay}`, []],
+      ["no manifest, plain on-demand", `none-${delay}`, ["--speculate=false"]],
+      ["a different build's manifest", "diverged", []],
+    ] as const;
+    for (const [label, type, extra] of kinds) {
       const name = `remote-warm ${delay} ms, ${label}`;
       const into = samples[name] = empty();
       // These builds read manifests only: without --manifest they write none.
-      const server = program(port, ["--manifest-scope", "ref:main", "--build-type", type!]);
+      const server = program(port, [
+        "--manifest-scope",
+        "ref:main",
+        "--build-type",
+        type,
+        ...extra,
+      ]);
       scenarios.push(async () =>
         await build(await freshDir(`prefetch-${fresh++ % 2}`), server, into)
       );
@@ -360,6 +378,22 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
       ? "<= 1.5"
       : "";
     row(name, sample, native, "native warm", target);
+  }
+  for (const delay of [5, 20]) {
+    const plain = samples[`remote-warm ${delay} ms, no manifest, plain on-demand`]!;
+    const speculating = samples[`remote-warm ${delay} ms, no manifest`]!;
+    const added = (x: Samples) => median(x) - median(native);
+    rows.push([
+      `${delay} ms: no manifest, added time vs plain on-demand`,
+      `${(added(speculating) / 1000).toFixed(2)} s`,
+      String(speculating.millis.length),
+      `${(added(speculating) / added(plain)).toFixed(3)} x plain's ${
+        (added(plain) / 1000).toFixed(2)
+      } s`,
+      "",
+      "",
+      delay === 5 ? "<= 0.7 (30% less)" : "",
+    ]);
   }
   for (const delay of [5, 20]) {
     const none = samples[`remote-warm ${delay} ms, no manifest`]!;
