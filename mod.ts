@@ -34,7 +34,9 @@ export type {
 } from "./src/store.ts";
 export { CorruptEntryError } from "./src/store.ts";
 export { TieredStore } from "./src/tiered_store.ts";
-export type { TieredMetrics, TieredStoreOptions } from "./src/tiered_store.ts";
+export type { ManifestOptions, TieredMetrics, TieredStoreOptions } from "./src/tiered_store.ts";
+export { decodeManifest, deriveScopes, ManifestRecorder, selectPrefetch } from "./src/manifest.ts";
+export type { Manifest, ManifestRecord, ManifestScopes } from "./src/manifest.ts";
 export { CircuitBreaker } from "./src/circuit_breaker.ts";
 export type { BreakerState, CircuitBreakerOptions } from "./src/circuit_breaker.ts";
 export { DiskStore } from "./src/disk_store.ts";
