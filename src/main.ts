@@ -184,7 +184,7 @@ function manifestOptions(config: Config): ManifestOptions {
 }
 
 /** The most one go command spends trimming; the next one resumes where it stopped. */
-const TRIM_BUDGET_MILLIS = 100;
+const TRIM_BUDGET_MILLIS = 30;
 
 function printLine(line: string): void {
   writeStdout(line + "\n");
