@@ -283,6 +283,12 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: "version", aliases: [], kind: "boolean", description: "print the version and exit" },
 ];
 
+/**
+ * The `--allow-env` value for the disk-only mode: `GOCACHE` and every variable of ours
+ * (Deno accepts a trailing `*`), and nothing else.
+ */
+export const ENV_PERMISSION = "GOCACHE,GOCACHEPROG_*";
+
 /** The environment variables this program may read, for `--allow-env`. */
 export const ENV_VARIABLES: readonly string[] = [
   "GOCACHE",

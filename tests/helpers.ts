@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ENV_VARIABLES } from "../src/config.ts";
+import { ENV_PERMISSION } from "../src/config.ts";
 
 /** The repository's root directory. */
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -88,7 +88,7 @@ export function programArgv(options: ProgramOptions): string[] {
     `--allow-read=${read}`,
     `--allow-write=${options.dir}`,
     ...(options.redisHosts === undefined
-      ? [`--allow-env=${ENV_VARIABLES.join(",")}`]
+      ? [`--allow-env=${ENV_PERMISSION}`]
       : [`--allow-net=${options.redisHosts.join(",")}`, "--allow-env"]),
     MOD_TS,
     ...(options.passDir === false ? [] : ["--dir", options.dir]),

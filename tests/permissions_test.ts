@@ -18,7 +18,7 @@ import {
   startRedis,
   tempDir,
 } from "./helpers.ts";
-import { ENV_VARIABLES } from "../src/config.ts";
+import { ENV_PERMISSION } from "../src/config.ts";
 
 Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
   const granted = new Set(["read:/c"]);
@@ -55,7 +55,7 @@ Deno.test("a Redis host outside --allow-net, or Redis without --allow-env, is re
   assert.equal(denied.code, 2);
   assert.match(denied.stderr, /--allow-net=127\.0\.0\.2/);
   const noEnv = programArgv({ dir: dir.path, args: ["--redis-url", "127.0.0.1:6379"] })
-    .map((arg) => arg.startsWith("--allow-env") ? `--allow-env=${ENV_VARIABLES.join(",")}` : arg);
+    .map((arg) => arg.startsWith("--allow-env") ? `--allow-env=${ENV_PERMISSION}` : arg);
   noEnv.splice(noEnv.indexOf(MOD_TS), 0, "--allow-net=127.0.0.1");
   const result = await runCommand(noEnv);
   assert.equal(result.code, 2);
@@ -93,7 +93,7 @@ Deno.test("deno install from the checkout gives a command that runs a real go bu
       "gocacheprog",
       `--allow-read=${gocache}`,
       `--allow-write=${gocache}`,
-      `--allow-env=${ENV_VARIABLES.join(",")}`,
+      `--allow-env=${ENV_PERMISSION}`,
       MOD_TS,
     ],
     stdout: "piped",
