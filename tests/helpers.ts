@@ -246,10 +246,14 @@ export async function makeGoModule(dir: string, modulePath = "example.com/fixtur
     "cmd/app/main.go":
       `package main\n\nimport (\n\t"fmt"\n\n\t"${modulePath}/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello("go")) }\n`,
   };
+  // Dated an hour back: the go command will not index (nor cache the index of) packages
+  // whose files changed in the last two seconds, which would make lookups depend on timing.
+  const anHourAgo = new Date(Date.now() - 3_600_000);
   for (const [name, text] of Object.entries(files)) {
     const path = `${dir}/${name}`;
     await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(path, text);
+    await Deno.utime(path, anHourAgo, anHourAgo);
   }
 }
 
