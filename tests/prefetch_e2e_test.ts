@@ -8,6 +8,7 @@ import {
   compiledPackages,
   freshGoCache,
   gocacheprogValue,
+  type GoWorkspace,
   goWorkspace,
   programArgv,
   type RedisServer,
@@ -33,6 +34,16 @@ function program(gocache: string, redis: RedisServer): string {
   }));
 }
 
+/** The build that writes the manifest the tests then read. */
+async function recordingBuild(work: GoWorkspace, redis: RedisServer): Promise<void> {
+  const first = await runGo(["build", "./..."], {
+    cwd: work.module,
+    gocache: work.gocache,
+    gocacheprog: program(work.gocache, redis),
+  });
+  assert.equal(first.code, 0, first.stderr);
+}
+
 function counter(stderr: string, pattern: RegExp): number {
   return Number(pattern.exec(stderr)?.[1] ?? NaN);
 }
@@ -40,12 +51,7 @@ function counter(stderr: string, pattern: RegExp): number {
 Deno.test("a fresh store is served from entries prefetched by the last build's manifest", async () => {
   await using work = await goWorkspace();
   await using redis = await startRedis({ dir: work.dir });
-  const first = await runGo(["build", "./..."], {
-    cwd: work.module,
-    gocache: work.gocache,
-    gocacheprog: program(work.gocache, redis),
-  });
-  assert.equal(first.code, 0, first.stderr);
+  await recordingBuild(work, redis);
   assert.ok(
     (await redis.cli("--scan", "--pattern", "gocacheprog:{m:*")).length > 0,
     "a manifest was written",
@@ -68,12 +74,7 @@ Deno.test("a fresh store is served from entries prefetched by the last build's m
 Deno.test("a stale manifest after a change to a leaf and a core package: the build succeeds, unused prefetch is reported", async () => {
   await using work = await goWorkspace();
   await using redis = await startRedis({ dir: work.dir });
-  const first = await runGo(["build", "./..."], {
-    cwd: work.module,
-    gocache: work.gocache,
-    gocacheprog: program(work.gocache, redis),
-  });
-  assert.equal(first.code, 0, first.stderr);
+  await recordingBuild(work, redis);
   for (const [file, marker] of [["mathx/mathx.go", "leaf"], ["lib/lib.go", "core"]]) {
     await Deno.writeTextFile(
       `${work.module}/${file}`,
@@ -97,12 +98,7 @@ Deno.test("a stale manifest after a change to a leaf and a core package: the bui
 Deno.test("a damaged manifest is ignored with one warning", async () => {
   await using work = await goWorkspace();
   await using redis = await startRedis({ dir: work.dir });
-  const first = await runGo(["build", "./..."], {
-    cwd: work.module,
-    gocache: work.gocache,
-    gocacheprog: program(work.gocache, redis),
-  });
-  assert.equal(first.code, 0, first.stderr);
+  await recordingBuild(work, redis);
   for (const key of (await redis.cli("--scan", "--pattern", "gocacheprog:{m:*")).split("\n")) {
     await redis.cli("SET", key, "not a manifest");
   }

@@ -48,6 +48,15 @@ function program(gocache: string, redis: RedisServer | number, args: string[] = 
   }));
 }
 
+/** A first build on a fresh directory "a", filling Redis. */
+async function buildOnA(parent: string, module: string, redis: RedisServer): Promise<void> {
+  const a = await freshGoCache(parent, "a");
+  assertOk(
+    await runGo(["build", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
+    "build on A",
+  );
+}
+
 function assertOk(result: { code: number; stderr: string }, what: string): void {
   assert.equal(result.code, 0, `${what} failed:\n${result.stderr}`);
 }
@@ -64,11 +73,7 @@ Deno.test("a build on directory A fills Redis; a build on a fresh directory B co
   const { dir, module } = await workspace();
   await using _ = dir;
   await using redis = await startRedis({ dir: dir.path });
-  const a = await freshGoCache(dir.path, "a");
-  assertOk(
-    await runGo(["build", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
-    "build on A",
-  );
+  await buildOnA(dir.path, module, redis);
   const b = await freshGoCache(dir.path, "b");
   const onB = await runGo(["build", "-x", "./..."], {
     cwd: module,
@@ -189,11 +194,7 @@ Deno.test("corrupted values in Redis (bytes flipped, truncated) are never served
   const { dir, module } = await workspace();
   await using _ = dir;
   await using redis = await startRedis({ dir: dir.path });
-  const a = await freshGoCache(dir.path, "a");
-  assertOk(
-    await runGo(["build", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
-    "build on A",
-  );
+  await buildOnA(dir.path, module, redis);
   for (const damage of ["flip", "truncate"] as const) {
     for (const key of (await redis.cli("--scan", "--pattern", "gocacheprog:*")).split("\n")) {
       const length = Number(await redis.cli("STRLEN", key));
