@@ -116,19 +116,14 @@ export class DiskStore implements LocalStore {
    * @returns The hit, or `undefined` on a miss.
    */
   get(actionId: string): Hit | undefined {
-    const entryPath = this.entryPath(actionId);
-    const read = readSmallFile(entryPath, this.#entryBuffer);
-    if (read === undefined) return undefined;
-    const entry = parseNativeEntry(read.text);
-    if (entry === undefined || entry.actionId !== actionId) return undefined;
-    const diskPath = this.outputPath(entry.outputId);
-    const output = fileInfo(diskPath);
-    if (output === undefined || output.size !== entry.size) return undefined;
+    const found = this.#lookup(actionId);
+    if (found === undefined) return undefined;
+    const { entry, entryMtime, diskPath, outputMtime } = found;
     // Use times drive trimming (ours, and the go command's when run without us). Like the
     // go command, refresh them at most once an hour: a write per hit would cost more.
     const now = Date.now();
-    if (now - read.mtime >= USE_TIME_INTERVAL_MILLIS) touch(entryPath, now);
-    if (now - (output.mtime?.getTime() ?? now) >= USE_TIME_INTERVAL_MILLIS) touch(diskPath, now);
+    if (now - entryMtime >= USE_TIME_INTERVAL_MILLIS) touch(this.entryPath(actionId), now);
+    if (now - outputMtime >= USE_TIME_INTERVAL_MILLIS) touch(diskPath, now);
     const hit: Hit = {
       outputId: entry.outputId,
       size: entry.size,
@@ -141,6 +136,34 @@ export class DiskStore implements LocalStore {
       if (Number.isFinite(millis) && millis > 0) hit.computeMillis = millis;
     }
     return hit;
+  }
+
+  /**
+   * Tells whether an entry is stored, without counting as a use: a prefetch checking
+   * what it can skip must not keep entries from being trimmed.
+   *
+   * @param actionId The ActionID in hex.
+   * @returns Whether a get would hit.
+   */
+  has(actionId: string): boolean {
+    return this.#lookup(actionId) !== undefined;
+  }
+
+  /** Finds a valid entry and its output of the right size. */
+  #lookup(actionId: string) {
+    const read = readSmallFile(this.entryPath(actionId), this.#entryBuffer);
+    if (read === undefined) return undefined;
+    const entry = parseNativeEntry(read.text);
+    if (entry === undefined || entry.actionId !== actionId) return undefined;
+    const diskPath = this.outputPath(entry.outputId);
+    const output = fileInfo(diskPath);
+    if (output === undefined || output.size !== entry.size) return undefined;
+    return {
+      entry,
+      entryMtime: read.mtime,
+      diskPath,
+      outputMtime: output.mtime?.getTime() ?? Date.now(),
+    };
   }
 
   /**

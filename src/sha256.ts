@@ -39,3 +39,15 @@ export function loadSha256(): Promise<Sha256Factory> {
   });
   return loading;
 }
+
+/**
+ * The SHA-256 of a text's UTF-8 bytes.
+ *
+ * @param text The text.
+ * @returns The digest in lowercase hex.
+ */
+export async function sha256HexOfText(text: string): Promise<string> {
+  const hash = (await loadSha256())();
+  hash.update(new TextEncoder().encode(text));
+  return hash.digestHex();
+}

@@ -82,6 +82,14 @@ export interface LocalStore {
    */
   startPut(request: PutRequest): PutWriter;
   /**
+   * Tells whether an entry is stored, without counting as a use (optional; `get` is
+   * used instead where it is missing).
+   *
+   * @param actionId The ActionID in hex.
+   * @returns Whether a get would hit.
+   */
+  has?(actionId: string): boolean;
+  /**
    * Whether background work (an upload, a connection) is in progress that needs the
    * event loop. While it is not, the engine may block the thread reading its input,
    * which is the fastest way to wait for the next request. Absent means never busy.

@@ -20,7 +20,7 @@ import { CorruptEntryError } from "./store.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { DeadlineError, withDeadline } from "./deadline.ts";
 import type { Logger } from "./log.ts";
-import { loadSha256 } from "./sha256.ts";
+import { loadSha256, sha256HexOfText } from "./sha256.ts";
 import { subkey } from "./subkey.ts";
 import {
   decodeManifest,
@@ -546,10 +546,7 @@ export class TieredStore implements LocalStore {
   /** The names of this build's manifests: its own scope's, its base's, the default's. */
   async #manifestNames(): Promise<{ own?: string; base?: string; default?: string }> {
     const scopes = this.#manifests!.scopes;
-    const sha256 = await loadSha256();
-    const hash = sha256();
-    hash.update(new TextEncoder().encode(scopes.buildType));
-    const type = hash.digestHex().slice(0, 16);
+    const type = (await sha256HexOfText(scopes.buildType)).slice(0, 16);
     const names: { own?: string; base?: string; default?: string } = {};
     if (scopes.own !== undefined) names.own = `${type}:${scopes.own}`;
     if (scopes.base !== undefined) names.base = `${type}:${scopes.base}`;
@@ -586,6 +583,7 @@ export class TieredStore implements LocalStore {
         }
       });
       const isLocal = (actionId: string): boolean => {
+        if (this.#local.has !== undefined) return this.#local.has(actionId);
         const local = this.#local.get(actionId);
         return local !== undefined && !(local instanceof Promise);
       };
@@ -625,11 +623,11 @@ export class TieredStore implements LocalStore {
     const targets = [names.own, manifests.scopes.writesDefault ? names.default : undefined]
       .filter((name): name is string => name !== undefined);
     if (targets.length === 0) return;
-    const hash = (await loadSha256())();
-    hash.update(
-      new TextEncoder().encode(manifests.scopes.jobId ?? `${Deno.pid}-${this.#startedAt}`),
-    );
-    const jobHash = hash.digestHex().slice(0, 32);
+    const jobHash =
+      (await sha256HexOfText(manifests.scopes.jobId ?? `${Deno.pid}-${this.#startedAt}`)).slice(
+        0,
+        32,
+      );
     const header = encodeManifestHeader(jobHash, Date.now());
     const body = encodeManifestRecords(records);
     for (const name of targets) {

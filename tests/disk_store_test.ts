@@ -124,3 +124,18 @@ Deno.test("DiskStore instances sharing a directory never see a partial file", as
 Deno.test("DiskStore.open() refuses a relative directory", async () => {
   await assert.rejects(DiskStore.open("relative/dir"), /must be absolute/);
 });
+
+Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at most hourly", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const old = new Date(Date.now() - 3 * 3_600_000);
+  for (const path of [store.entryPath(ACTION), stored.diskPath]) await Deno.utime(path, old, old);
+  const mtime = async (path: string) => (await Deno.stat(path)).mtime!.getTime();
+  assert.equal(store.has(ACTION), true);
+  assert.equal(await mtime(stored.diskPath), old.getTime(), "has() left the use time alone");
+  assert.equal(store.has("f".repeat(64)), false);
+  store.get(ACTION);
+  assert.ok(await mtime(stored.diskPath) > old.getTime(), "get() refreshed the output's use time");
+  assert.ok(await mtime(store.entryPath(ACTION)) > old.getTime(), "and the entry's");
+});

@@ -97,6 +97,28 @@ export function programArgv(options: ProgramOptions): string[] {
 }
 
 /**
+ * The GOCACHEPROG value for this program with a Redis on 127.0.0.1, with the README's
+ * permission flags for Redis and `--log-metrics` (the tests read its summary).
+ *
+ * @param gocache The cache directory (read by the program from `$GOCACHE`).
+ * @param port The Redis port.
+ * @param args More program flags.
+ * @returns The value.
+ */
+export function redisGocacheprog(
+  gocache: string,
+  port: number,
+  args: readonly string[] = [],
+): string {
+  return gocacheprogValue(programArgv({
+    dir: gocache,
+    passDir: false,
+    redisHosts: ["127.0.0.1"],
+    args: ["--redis-url", `127.0.0.1:${port}`, "--log-metrics", ...args],
+  }));
+}
+
+/**
  * Joins an argv into a GOCACHEPROG value (the go command splits it on spaces).
  *
  * @param argv The command line; no element may contain a space.

@@ -7,31 +7,22 @@ import assert from "node:assert/strict";
 import {
   compiledPackages,
   freshGoCache,
-  gocacheprogValue,
   type GoWorkspace,
   goWorkspace,
-  programArgv,
+  redisGocacheprog,
   type RedisServer,
   runGo,
   startRedis,
 } from "./helpers.ts";
 
 function program(gocache: string, redis: RedisServer): string {
-  return gocacheprogValue(programArgv({
-    dir: gocache,
-    passDir: false,
-    redisHosts: ["127.0.0.1"],
-    args: [
-      "--redis-url",
-      `127.0.0.1:${redis.port}`,
-      "--manifest",
-      "--manifest-scope",
-      "ref:main",
-      "--build-type",
-      "e2e",
-      "--log-metrics",
-    ],
-  }));
+  return redisGocacheprog(gocache, redis.port, [
+    "--manifest",
+    "--manifest-scope",
+    "ref:main",
+    "--build-type",
+    "e2e",
+  ]);
 }
 
 /** The build that writes the manifest the tests then read. */

@@ -7,9 +7,8 @@ import assert from "node:assert/strict";
 import {
   compiledPackages,
   freshGoCache,
-  gocacheprogValue,
   makeGoModule,
-  programArgv,
+  redisGocacheprog,
   type RedisServer,
   runGo,
   startRedis,
@@ -33,19 +32,7 @@ async function workspace() {
 
 function program(gocache: string, redis: RedisServer | number, args: string[] = []): string {
   const port = typeof redis === "number" ? redis : redis.port;
-  return gocacheprogValue(programArgv({
-    dir: gocache,
-    passDir: false,
-    redisHosts: ["127.0.0.1"],
-    args: [
-      "--redis-url",
-      `127.0.0.1:${port}`,
-      "--redis-timeout",
-      "300ms",
-      "--log-metrics",
-      ...args,
-    ],
-  }));
+  return redisGocacheprog(gocache, port, ["--redis-timeout", "300ms", ...args]);
 }
 
 /** A first build on a fresh directory "a", filling Redis. */
