@@ -84,6 +84,7 @@ export class Prefetcher {
   #fetched = new Map<string, number>();
   #demandGets = 0;
   #demandInManifest = 0;
+  #whenFinished: (() => void)[] = [];
 
   /**
    * Prepares a prefetch; {@linkcode Prefetcher.start} starts it.
@@ -109,6 +110,24 @@ export class Prefetcher {
   /** Whether work is in flight or queued. */
   get active(): boolean {
     return this.#stopped === undefined && (this.#inFlight > 0 || this.#next < this.#records.length);
+  }
+
+  /**
+   * Waits until nothing is in flight and nothing more will start: every entry fetched
+   * or skipped, or prefetching stopped.
+   */
+  finished(): Promise<void> {
+    if (this.#isFinished()) return Promise.resolve();
+    return new Promise((resolve) => this.#whenFinished.push(resolve));
+  }
+
+  #isFinished(): boolean {
+    return this.#inFlight === 0 &&
+      (this.#stopped !== undefined || this.#next >= this.#records.length);
+  }
+
+  #settleIfFinished(): void {
+    if (this.#isFinished()) { for (const resolve of this.#whenFinished.splice(0)) resolve(); }
   }
 
   /**
@@ -148,6 +167,7 @@ export class Prefetcher {
     if (this.#stopped !== undefined) return;
     this.#stopped = reason;
     if (!quiet && (this.#next < this.#records.length || this.#inFlight > 0)) this.#onStop(reason);
+    this.#settleIfFinished();
   }
 
   #pump(): void {
@@ -177,6 +197,7 @@ export class Prefetcher {
         this.#inFlight--;
         this.#inFlightBytes -= record.size;
         this.#pump();
+        this.#settleIfFinished();
       });
     }
   }

@@ -82,6 +82,16 @@ export interface LocalStore {
    */
   startPut(request: PutRequest): PutWriter;
   /**
+   * Stores a whole, verified entry without holding the event loop's thread (optional:
+   * background work such as a prefetch uses it where it exists, and
+   * {@linkcode LocalStore.startPut} otherwise).
+   *
+   * @param request The entry's IDs and size.
+   * @param body The body.
+   * @returns The hit the entry now gives.
+   */
+  storeInBackground?(request: PutRequest, body: Uint8Array): Promise<Hit>;
+  /**
    * Tells whether an entry is stored, without counting as a use (optional; `get` is
    * used instead where it is missing).
    *

@@ -20,7 +20,7 @@ import { CorruptEntryError } from "./store.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { DeadlineError, withDeadline } from "./deadline.ts";
 import type { Logger } from "./log.ts";
-import { loadSha256, sha256HexOfText } from "./sha256.ts";
+import { loadSha256, sha256HexOffThread, sha256HexOfText } from "./sha256.ts";
 import { subkey } from "./subkey.ts";
 import {
   decodeManifest,
@@ -183,6 +183,8 @@ export class TieredStore implements LocalStore {
   #recorder: ManifestRecorder | undefined;
   #prefetcher: Prefetcher | undefined;
   #startedAt = Date.now();
+  /** Settles once the manifests have been read and the prefetch, if any, started. */
+  #prefetchStarting: Promise<void> = Promise.resolve();
   #speculation: boolean;
   #activeUploadBytes = 0;
 
@@ -251,6 +253,17 @@ export class TieredStore implements LocalStore {
     };
   }
 
+  /**
+   * Waits for the prefetch from build manifests to finish: every entry fetched, or
+   * prefetching stopped. Settles at once when there was nothing to prefetch (no
+   * manifest, no remote, nothing missing locally).
+   */
+  async prefetchFinished(): Promise<void> {
+    await this.#connecting;
+    await this.#prefetchStarting;
+    await this.#prefetcher?.finished();
+  }
+
   /** Background work needs the event loop while connecting, uploading or probing. */
   busy(): boolean {
     return !this.#connectSettled || this.#queue.length > 0 || this.#activeUploads > 0 ||
@@ -317,7 +330,7 @@ export class TieredStore implements LocalStore {
       );
       // Not reachable yet: the breaker opens, and its background probe tells when it is.
       if (!ready) this.#breaker.recordFailure(store.lastError ?? "it cannot be reached", true);
-      else if (this.#manifests !== undefined) void this.#startPrefetch(store);
+      else if (this.#manifests !== undefined) this.#prefetchStarting = this.#startPrefetch(store);
       return store;
     } catch (error) {
       this.#breaker.recordFailure(messageOf(error), true);
@@ -409,32 +422,40 @@ export class TieredStore implements LocalStore {
       if (this.#missedRemotely.size < 100_000) this.#missedRemotely.add(actionId);
       return undefined;
     }
-    const problem = await verify(entry);
+    const problem = await verify(entry, prefetch);
     if (problem !== undefined) {
       this.#corrupt(remote, actionId, problem);
       return undefined;
     }
-    const writer = this.#local.startPut({
+    const request = {
       actionId,
       outputId: entry.outputId,
       size: entry.size,
       timeNanos: entry.timeNanos,
       ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
-    });
-    try {
-      await writer.write(entry.body);
-      const hit = await writer.commit();
-      if (!prefetch) this.metrics.remoteHits++;
-      this.metrics.bytesDownloaded += entry.size;
-      return {
-        ...hit,
-        source: "remote",
-        ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
-      };
-    } catch (error) {
-      await writer.abort().catch(() => {});
-      throw error;
+    };
+    let stored: Hit;
+    if (prefetch && this.#local.storeInBackground !== undefined) {
+      // Nobody waits on a prefetch: its writes go to the thread pool, so that the go
+      // command's requests are not held behind them.
+      stored = await this.#local.storeInBackground(request, entry.body);
+    } else {
+      const writer = this.#local.startPut(request);
+      try {
+        await writer.write(entry.body);
+        stored = await writer.commit();
+      } catch (error) {
+        await writer.abort().catch(() => {});
+        throw error;
+      }
     }
+    if (!prefetch) this.metrics.remoteHits++;
+    this.metrics.bytesDownloaded += entry.size;
+    return {
+      ...stored,
+      source: "remote",
+      ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
+    };
   }
 
   #corrupt(remote: RemoteStore, actionId: string, problem: string): void {
@@ -677,13 +698,21 @@ function isTimeout(error: unknown): boolean {
   return error instanceof DeadlineError || /timed? ?out/i.test(messageOf(error));
 }
 
-/** Checks a remote entry against itself; returns what is wrong, or `undefined`. */
-async function verify(entry: RemoteEntry): Promise<string | undefined> {
+/**
+ * Checks a remote entry against itself; returns what is wrong, or `undefined`. In the
+ * background, the hash runs off the event loop's thread.
+ */
+async function verify(entry: RemoteEntry, background: boolean): Promise<string | undefined> {
   if (entry.body.length !== entry.size) {
     return `its body is ${entry.body.length} bytes, not ${entry.size}`;
   }
-  const hash = (await loadSha256())();
-  hash.update(entry.body);
-  const digest = hash.digestHex();
+  let digest: string;
+  if (background) {
+    digest = await sha256HexOffThread(entry.body);
+  } else {
+    const hash = (await loadSha256())();
+    hash.update(entry.body);
+    digest = hash.digestHex();
+  }
   return digest === entry.outputId ? undefined : "its body's SHA-256 is not its OutputID";
 }

@@ -139,3 +139,27 @@ Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at
   assert.ok(await mtime(stored.diskPath) > old.getTime(), "get() refreshed the output's use time");
   assert.ok(await mtime(store.entryPath(ACTION)) > old.getTime(), "and the entry's");
 });
+
+Deno.test("DiskStore.storeInBackground() writes the same files as a put, and leaves an output in place alone", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path, { readComputeTimes: true });
+  const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, computeMillis: 42 };
+  const stored = await store.storeInBackground(request, HELLO);
+  assert.equal(await Deno.readTextFile(stored.diskPath), "hello");
+  assert.deepEqual(store.get(ACTION), { ...stored, computeMillis: 42 });
+  const viaPut = await DiskStore.open(`${dir.path}/put`, { readComputeTimes: true });
+  const put = await viaPut.startPut({ ...request, timeNanos: stored.timeNanos });
+  await put.write(HELLO);
+  await put.commit();
+  for (const file of [`a0/${ACTION}-a`, `a0/${ACTION}-s`, `2c/${HELLO_ID}-d`]) {
+    assert.equal(
+      await Deno.readTextFile(`${dir.path}/${file}`),
+      await Deno.readTextFile(`${dir.path}/put/${file}`),
+      file,
+    );
+  }
+  // Another process may be reading an output already in place: it is not replaced.
+  const before = (await Deno.stat(stored.diskPath)).ino;
+  await store.storeInBackground(request, HELLO);
+  assert.equal((await Deno.stat(stored.diskPath)).ino, before);
+});

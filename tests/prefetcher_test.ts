@@ -89,3 +89,39 @@ Deno.test("Prefetcher stops at the first failure", async () => {
   assert.equal(prefetcher.active, false);
   assert.match(reasons.join(), /a fetch failed \(timed out\)/);
 });
+
+Deno.test("Prefetcher.finished() settles once every entry is fetched, or at once after a stop", async () => {
+  const release: (() => void)[] = [];
+  const prefetcher = new Prefetcher({
+    records: records(4),
+    window: 2,
+    skip: () => false,
+    fetch: () => new Promise((resolve) => release.push(() => resolve(true))),
+  });
+  let finished = false;
+  prefetcher.start();
+  const done = prefetcher.finished().then(() => finished = true);
+  for (let i = 0; i < 3; i++) {
+    release.shift()!();
+    await settle();
+    assert.equal(finished, false, `${i + 1} of 4 fetched`);
+  }
+  release.shift()!();
+  await done;
+  assert.equal(prefetcher.metrics.fetched, 4);
+  const idle = new Prefetcher({
+    records: records(2),
+    skip: () => false,
+    fetch: () => Promise.resolve(true),
+  });
+  const waiting = idle.finished(); // before start: it settles when a stop comes
+  idle.stop("test", true);
+  await waiting;
+  const stopped = new Prefetcher({
+    records: records(4),
+    skip: () => false,
+    fetch: () => Promise.resolve(true),
+  });
+  stopped.stop("test", true);
+  await stopped.finished();
+});

@@ -1,6 +1,6 @@
 /** The tiered store over a real disk store and a real `redis-server`, with faults. */
 import assert from "node:assert/strict";
-import { TieredStore } from "../src/tiered_store.ts";
+import { type ManifestOptions, TieredStore } from "../src/tiered_store.ts";
 import { DiskStore } from "../src/disk_store.ts";
 import { openRedisStore } from "../src/redis_store.ts";
 import { Logger } from "../src/log.ts";
@@ -21,7 +21,7 @@ interface Tiered {
 async function tiered(
   dir: string,
   port: number,
-  options: { readOnly?: boolean; uploadWaitMillis?: number } = {},
+  options: { readOnly?: boolean; uploadWaitMillis?: number; manifests?: ManifestOptions } = {},
 ) {
   const logs: string[] = [];
   const logger = new Logger((line) => logs.push(line));
@@ -38,6 +38,7 @@ async function tiered(
     timeoutMillis: 300,
     uploadWaitMillis: options.uploadWaitMillis ?? 3000,
     readOnly: options.readOnly ?? false,
+    ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
   });
   return { store, logs, dir } satisfies Tiered;
 }
@@ -90,6 +91,30 @@ Deno.test("TieredStore never serves a corrupt remote value: it is a miss, counte
   assert.equal(b.logs.filter((line) => line.includes("corrupt")).length, 1, b.logs.join("\n"));
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(await redis.cli("EXISTS", key), "0", "the corrupt value was removed");
+  await b.store.close();
+});
+
+Deno.test("TieredStore's prefetch verifies as a demand get does: a corrupt value is never stored", async () => {
+  await using work = await tempDir();
+  await using redis = await startRedis({ dir: work.path });
+  const manifests = (write: boolean): ManifestOptions => ({
+    scopes: { buildType: "unit", own: "ref:main", writesDefault: false },
+    write,
+    prefetchMaxBytes: 1 << 20,
+  });
+  const a = await tiered(`${work.path}/a`, redis.port, { manifests: manifests(true) });
+  await putBytes(a.store, ACTION, new TextEncoder().encode("the real contents of an archive"));
+  const intact = await putBytes(a.store, "d".repeat(64), new TextEncoder().encode("intact"));
+  await a.store.close();
+  await redis.cli("SETRANGE", entryKey(keyNamespace("tier"), ACTION), "80", "XXXX");
+
+  const b = await tiered(`${work.path}/b`, redis.port, { manifests: manifests(false) });
+  await b.store.prefetchFinished();
+  const local = await DiskStore.open(`${work.path}/b`);
+  assert.equal(local.has(ACTION), false, "the corrupt entry was not stored");
+  assert.equal(local.get("d".repeat(64))?.outputId, intact.outputId, "the intact one was");
+  assert.equal(b.store.metrics.corrupt, 1);
+  assert.equal(b.store.counters().prefetched, 1);
   await b.store.close();
 });
 
