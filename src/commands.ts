@@ -1,5 +1,5 @@
 /**
- * The commands other than serving: `stats`, `trim` and `clear`. They are run by people
+ * The commands other than serving: `prefetch`, `stats`, `trim` and `clear`. They are run by people
  * (or CI steps), so they print to stdout; `doctor` is in its own module.
  *
  * @module
@@ -12,6 +12,9 @@ import { formatBytes, formatMillis } from "./metrics.ts";
 import { formatJobTotals, sumMetrics } from "./job_metrics.ts";
 import type { RedisStore } from "./redis_store.ts";
 import { messageOf } from "./wire.ts";
+import { Logger } from "./log.ts";
+import { openStore } from "./open_store.ts";
+import { TieredStore } from "./tiered_store.ts";
 
 /** What a command works on, and where it prints. */
 export interface CommandContext {
@@ -53,6 +56,40 @@ export function measureLocal(dir: string): LocalUsage {
     }
   });
   return usage;
+}
+
+/**
+ * `gocacheprog prefetch`: fills the local store from Redis with what the build manifests
+ * list (the same manifests, budget and verification as a go command's own prefetch),
+ * then exits. Run at the start of a CI job, in the background while the job checks out
+ * and sets up, it takes the transfer and the file writes out of the build: a go command
+ * started after it finds the entries local. It never fails a job: an unreachable Redis
+ * or a missing manifest is reported, and the status is still 0.
+ *
+ * @param context The configuration and the printer.
+ * @returns The exit status: 0.
+ */
+export async function runPrefetch(context: CommandContext): Promise<number> {
+  const started = performance.now();
+  const store = await openStore({
+    config: context.config,
+    dir: context.dir,
+    remote: context.remote,
+    logger: new Logger(),
+    recordManifest: false,
+  });
+  if (!(store instanceof TieredStore)) return 0; // no Redis: the flags require one
+  await store.prefetchFinished();
+  await store.close();
+  const counters = store.counters();
+  const took = formatMillis(performance.now() - started);
+  context.print(
+    counters.prefetchPlanned === 0
+      ? `nothing to prefetch (no build manifest for this build type and scope, or all of it is local) in ${took}`
+      : `prefetched ${counters.prefetched} of the ${counters.prefetchPlanned} manifest entries ` +
+        `missing locally (${formatBytes(counters.prefetchedBytes ?? 0)}) in ${took}`,
+  );
+  return 0;
 }
 
 /**

@@ -296,11 +296,13 @@ export const ENV_VARIABLES: readonly string[] = [
 ];
 
 /** What the program was asked to do. */
-export type Command = "serve" | "stats" | "trim" | "clear" | "doctor";
+export type Command = "serve" | "prefetch" | "stats" | "trim" | "clear" | "doctor";
 
 /** The commands, with one line each for `--help`. */
 export const COMMANDS: Readonly<Record<Command, string>> = {
   serve: "serve the go command over stdin and stdout (the default; what GOCACHEPROG runs)",
+  prefetch:
+    "fill the local store from Redis with what the build manifests list, then exit (a CI step at job start)",
   stats: "the local store's size, Redis' state and keys, and with --metrics-file the job's totals",
   trim: "one trim pass of the local store now",
   clear: "empty the local store (--local) or this prefix's keys in Redis (--remote)",
@@ -517,6 +519,11 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     if (value !== undefined) config[key] = value;
   }
   if (config.redisTtlMillis < 1000) throw new TypeError("--redis-ttl must be at least 1s");
+  if (
+    command === "prefetch" && config.redisUrls.length === 0 && config.redisSentinels.length === 0
+  ) {
+    throw new TypeError("prefetch needs Redis: give --redis-url or --redis-sentinel");
+  }
   if (command === "clear" && config.clearLocal === config.clearRemote) {
     throw new TypeError("clear takes exactly one of --local and --remote");
   }
@@ -561,7 +568,7 @@ export function usage(version: string): string {
     "  gocacheprog COMMAND [flags]",
     "",
     "Commands:",
-    ...Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(7)} ${text}`),
+    ...Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(8)} ${text}`),
     "",
     "Flags (one or two dashes; every flag also reads the environment variable shown):",
   ];

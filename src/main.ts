@@ -8,10 +8,8 @@
 
 import { ENV_VARIABLES, parseConfig, resolveCacheDir, usage } from "./config.ts";
 import type { Config } from "./config.ts";
-import { DiskStore } from "./disk_store.ts";
 import type { LocalStore } from "./store.ts";
-import { type ManifestOptions, TieredStore } from "./tiered_store.ts";
-import { deriveScopes } from "./manifest.ts";
+import { openStore } from "./open_store.ts";
 import { hostPort, parseRedisAddress } from "./redis_address.ts";
 import { missingPermissionFlags, queryDenoPermission } from "./permissions.ts";
 import { readRemoteSettings, type RemoteSettings } from "./remote_settings.ts";
@@ -78,8 +76,10 @@ export async function main(args: readonly string[]): Promise<number> {
   if (config.command !== "serve") {
     const context = { config, dir, ...(remote === undefined ? {} : { remote }), print: printLine };
     // Loaded only here: serving, what every go command does, never needs them.
-    const { runClear, runStats, runTrim } = await import("./commands.ts");
+    const { runClear, runPrefetch, runStats, runTrim } = await import("./commands.ts");
     switch (config.command) {
+      case "prefetch":
+        return await runPrefetch(context);
       case "stats":
         return await runStats(context);
       case "trim":
@@ -103,25 +103,10 @@ export async function main(args: readonly string[]): Promise<number> {
     );
   }
   let store: LocalStore | undefined;
-  const openStore = async (): Promise<LocalStore> => {
-    const local = await DiskStore.open(dir, { readComputeTimes: config.metricsFile !== undefined });
-    store = remote === undefined ? local : new TieredStore({
-      local,
-      // ioredis loads after the handshake, and the store connects in the background.
-      remote: import("./redis_store.ts").then(({ openRedisStore }) =>
-        openRedisStore({ ...remote, timeoutMillis: config.redisTimeoutMillis })
-      ),
-      logger,
-      readOnly: config.readOnly,
-      timeoutMillis: config.redisTimeoutMillis,
-      uploadWaitMillis: config.uploadWaitMillis,
-      manifests: manifestOptions(config),
-      speculate: config.speculate,
-    });
-    return store;
-  };
+  const open = async (): Promise<LocalStore> =>
+    store = await openStore({ config, dir, remote, logger, recordManifest: true });
   try {
-    await serve(openStore, {
+    await serve(open, {
       input: Deno.stdin,
       output: writeStdoutOrExit,
       logger,
@@ -162,25 +147,6 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   return 0;
-}
-
-/**
- * Where build manifests are read and written, from the flags and the CI environment
- * (readable here: Redis mode runs with the whole environment allowed).
- */
-function manifestOptions(config: Config): ManifestOptions {
-  const ciEnv = (name: string): string | undefined =>
-    Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
-      ? Deno.env.get(name)
-      : undefined;
-  const scopes = deriveScopes(ciEnv, {
-    ...(config.buildType === undefined ? {} : { buildType: config.buildType }),
-    ...(config.manifestScope === undefined ? {} : { own: config.manifestScope }),
-    ...(config.manifestBase === undefined ? {} : { base: config.manifestBase }),
-    ...(config.manifestDefault === undefined ? {} : { defaultBranch: config.manifestDefault }),
-  });
-  const inCi = ciEnv("GITLAB_CI") === "true" || ciEnv("GITHUB_ACTIONS") === "true";
-  return { scopes, write: config.manifest || inCi, prefetchMaxBytes: config.prefetchMaxBytes };
 }
 
 /** The most one go command spends trimming; the next one resumes where it stopped. */

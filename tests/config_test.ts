@@ -124,5 +124,21 @@ Deno.test("parseConfig() reads commands, trimming and metrics settings", () => {
   );
   assert.equal(parseConfig(["clear", "--remote"], noEnv).clearRemote, true);
   assert.throws(() => parseConfig(["clear"], noEnv), /exactly one of --local and --remote/);
+  assert.throws(() => parseConfig(["prefetch"], noEnv), /prefetch needs Redis/);
+  assert.equal(
+    parseConfig(["prefetch"], envOf({ GOCACHEPROG_REDIS_URL: "127.0.0.1:6379" })).command,
+    "prefetch",
+  );
   assert.throws(() => parseConfig(["--max-size", "lots"], noEnv), /size such as/);
+});
+
+Deno.test("the README's flags table lists every flag with its environment variable", async () => {
+  const readme = (await Deno.readTextFile(new URL("../README.md", import.meta.url))).split("\n");
+  for (const flag of FLAGS) {
+    const row = readme.find((line) =>
+      line.startsWith(`| \`--${flag.name} `) || line.startsWith(`| \`--${flag.name}\``)
+    );
+    assert.ok(row !== undefined, `--${flag.name} has a row`);
+    if (flag.env !== undefined) assert.ok(row.includes(`\`${flag.env}\``), row);
+  }
 });

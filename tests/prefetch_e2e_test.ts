@@ -9,20 +9,18 @@ import {
   freshGoCache,
   type GoWorkspace,
   goWorkspace,
+  programArgv,
   redisGocacheprog,
   type RedisServer,
+  runCommand,
   runGo,
   startRedis,
 } from "./helpers.ts";
 
+const SCOPE = ["--manifest-scope", "ref:main", "--build-type", "e2e"];
+
 function program(gocache: string, redis: RedisServer): string {
-  return redisGocacheprog(gocache, redis.port, [
-    "--manifest",
-    "--manifest-scope",
-    "ref:main",
-    "--build-type",
-    "e2e",
-  ]);
+  return redisGocacheprog(gocache, redis.port, ["--manifest", ...SCOPE]);
 }
 
 /** The build that writes the manifest the tests then read. */
@@ -106,4 +104,48 @@ Deno.test("a damaged manifest is ignored with one warning", async () => {
   );
   assert.equal(warnings.length, 1, warnings.join("\n"));
   assert.match(warnings[0]!, /damaged build manifest/);
+});
+
+Deno.test("the prefetch command fills a fresh store, and every hit of the build after it is local", async () => {
+  await using work = await goWorkspace();
+  await using redis = await startRedis({ dir: work.dir });
+  await recordingBuild(work, redis);
+  const fresh = await freshGoCache(work.dir, "fresh");
+  // The README's permissions: the cache directory and the Redis host, nothing more.
+  const prefetch = (port: number) =>
+    runCommand(
+      programArgv({
+        dir: fresh,
+        passDir: false,
+        redisHosts: ["127.0.0.1"],
+        args: ["prefetch", "--redis-url", `127.0.0.1:${port}`, ...SCOPE],
+      }),
+      { env: { GOCACHE: fresh } },
+    );
+  const step = await prefetch(redis.port);
+  assert.equal(step.code, 0, step.stderr);
+  const [, fetched, planned] = /prefetched (\d+) of the (\d+) manifest entries/.exec(step.stdout) ??
+    [];
+  assert.ok(Number(planned) > 0 && fetched === planned, step.stdout);
+  const build = await runGo(["build", "-x", "./..."], {
+    cwd: work.module,
+    gocache: fresh,
+    gocacheprog: program(fresh, redis),
+  });
+  assert.equal(build.code, 0, build.stderr);
+  assert.deepEqual(compiledPackages(build.stderr), []);
+  assert.equal(counter(build.stderr, /remote: (\d+) hits/), 0, build.stderr);
+  assert.equal(
+    counter(build.stderr, /prefetched \d+ of (\d+)/),
+    0,
+    "the build found nothing of the manifest missing: the step had fetched it all",
+  );
+  assert.ok(counter(build.stderr, /gocacheprog: \d+ gets \((\d+) hits/) > 0, build.stderr);
+  const again = await prefetch(redis.port);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /nothing to prefetch/);
+  await redis.kill();
+  const down = await prefetch(redis.port);
+  assert.equal(down.code, 0, "a prefetch step never fails a job");
+  assert.match(down.stderr, /warning: Redis .* is unavailable/);
 });

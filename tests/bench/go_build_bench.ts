@@ -18,7 +18,8 @@
  *    values (to decide whether compression pays).
  * 3b. Prefetch from build manifests: remote-warm through a latency proxy at 0, 5 and
  *    20 ms per round trip, with a current manifest, with none (the first build of a
- *    scope), and with one from a different build (`-gcflags=all=-l`), against native warm.
+ *    scope), with one from a different build (`-gcflags=all=-l`), and after a
+ *    `gocacheprog prefetch` step (the step timed on its own), against native warm.
  * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor).
  * 5. A 64 MiB put through the pipe, for peak memory.
  *
@@ -38,6 +39,7 @@ import {
   programArgv,
   type RedisServer,
   requireTool,
+  runCommand,
   runGo,
   sha256Base64,
   startLatencyProxy,
@@ -363,6 +365,37 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
       ]);
       scenarios.push(async () => await build(freshDir("prefetch"), server, into));
     }
+    // The CI recipe: `gocacheprog prefetch` as a step at job start, then the build. The
+    // step's own time is a row of its own: in CI it overlaps checkout and set-up.
+    const step = samples[`${delay} ms: the prefetch step itself`] = empty();
+    const after = samples[`remote-warm ${delay} ms, current manifest, after a prefetch step`] =
+      empty();
+    const server = program(port, ["--manifest-scope", "ref:main", "--build-type", "current"]);
+    scenarios.push(async () => {
+      const dir = freshDir("prefetch");
+      const result = await runCommand(
+        programArgv({
+          dir,
+          passDir: false,
+          redisHosts: ["127.0.0.1"],
+          args: [
+            "prefetch",
+            "--redis-url",
+            `127.0.0.1:${port}`,
+            "--manifest-scope",
+            "ref:main",
+            "--build-type",
+            "current",
+          ],
+        }),
+        { env: { GOCACHE: dir } },
+      );
+      if (result.code !== 0 || !/prefetched [1-9]/.test(result.stdout)) {
+        throw new Error(`the prefetch step failed:\n${result.stdout}${result.stderr}`);
+      }
+      step.millis.push(result.millis);
+      await build(dir, server, after);
+    });
   }
   await rotate(prefetchRuns, "prefetch", scenarios);
   for (const proxy of proxies) await proxy.close();
