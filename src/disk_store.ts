@@ -140,14 +140,18 @@ export class DiskStore implements LocalStore {
   }
 
   /**
-   * Tells whether an entry is stored, without counting as a use: a prefetch checking
-   * what it can skip must not keep entries from being trimmed.
+   * Tells whether an entry is stored, cheaply and without counting as a use: a prefetch
+   * checks every entry of a manifest before the go command's gets, and must not keep
+   * entries from being trimmed. It looks for the action entry file only, one `stat`
+   * (a full lookup cost 40-86 ms for a 1,072-entry manifest here, against 5-8 ms). An
+   * entry whose output has gone missing is then not prefetched; the go command's get
+   * still checks everything, misses, and fetches it on demand.
    *
    * @param actionId The ActionID in hex.
-   * @returns Whether a get would hit.
+   * @returns Whether the action's entry file exists.
    */
   has(actionId: string): boolean {
-    return this.#lookup(actionId) !== undefined;
+    return fileInfo(this.entryPath(actionId)) !== undefined;
   }
 
   /** Finds a valid entry and its output of the right size. */

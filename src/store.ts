@@ -92,11 +92,12 @@ export interface LocalStore {
    */
   storeInBackground?(request: PutRequest, body: Uint8Array): Promise<Hit>;
   /**
-   * Tells whether an entry is stored, without counting as a use (optional; `get` is
-   * used instead where it is missing).
+   * Tells whether an entry is stored, cheaply and without counting as a use, for
+   * planning background work such as a prefetch (optional; `get` is used instead where
+   * it is missing). It may say yes for an entry that a get would then find incomplete.
    *
    * @param actionId The ActionID in hex.
-   * @returns Whether a get would hit.
+   * @returns Whether the entry is stored, as far as a cheap check can tell.
    */
   has?(actionId: string): boolean;
   /**

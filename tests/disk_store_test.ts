@@ -138,6 +138,9 @@ Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at
   store.get(ACTION);
   assert.ok(await mtime(stored.diskPath) > old.getTime(), "get() refreshed the output's use time");
   assert.ok(await mtime(store.entryPath(ACTION)) > old.getTime(), "and the entry's");
+  await Deno.remove(stored.diskPath);
+  assert.equal(store.has(ACTION), true, "has() is the cheap check: the entry file only");
+  assert.equal(store.get(ACTION), undefined, "get() checks everything");
 });
 
 Deno.test("DiskStore.storeInBackground() writes the same files as a put, and leaves an output in place alone", async () => {

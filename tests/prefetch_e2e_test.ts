@@ -23,14 +23,23 @@ function program(gocache: string, redis: RedisServer): string {
   return redisGocacheprog(gocache, redis.port, ["--manifest", ...SCOPE]);
 }
 
+/**
+ * `go build -x ./...` of the workspace through the program on `gocache`, which must
+ * succeed; returns its stderr (the commands run, and the program's metrics).
+ */
+async function build(work: GoWorkspace, redis: RedisServer, gocache: string): Promise<string> {
+  const result = await runGo(["build", "-x", "./..."], {
+    cwd: work.module,
+    gocache,
+    gocacheprog: program(gocache, redis),
+  });
+  assert.equal(result.code, 0, result.stderr);
+  return result.stderr;
+}
+
 /** The build that writes the manifest the tests then read. */
 async function recordingBuild(work: GoWorkspace, redis: RedisServer): Promise<void> {
-  const first = await runGo(["build", "./..."], {
-    cwd: work.module,
-    gocache: work.gocache,
-    gocacheprog: program(work.gocache, redis),
-  });
-  assert.equal(first.code, 0, first.stderr);
+  await build(work, redis, work.gocache);
 }
 
 function counter(stderr: string, pattern: RegExp): number {
@@ -45,18 +54,12 @@ Deno.test("a fresh store is served from entries prefetched by the last build's m
     (await redis.cli("--scan", "--pattern", "gocacheprog:{m:*")).length > 0,
     "a manifest was written",
   );
-  const fresh = await freshGoCache(work.dir, "fresh");
-  const second = await runGo(["build", "-x", "./..."], {
-    cwd: work.module,
-    gocache: fresh,
-    gocacheprog: program(fresh, redis),
-  });
-  assert.equal(second.code, 0, second.stderr);
-  assert.deepEqual(compiledPackages(second.stderr), []);
-  const gets = counter(second.stderr, /gocacheprog: (\d+) gets/);
-  const prefetched = counter(second.stderr, /prefetched (\d+) of/);
-  const demand = counter(second.stderr, /demand round trips (\d+)/);
-  assert.ok(prefetched > 0, second.stderr);
+  const second = await build(work, redis, await freshGoCache(work.dir, "fresh"));
+  assert.deepEqual(compiledPackages(second), []);
+  const gets = counter(second, /gocacheprog: (\d+) gets/);
+  const prefetched = counter(second, /prefetched (\d+) of/);
+  const demand = counter(second, /demand round trips (\d+)/);
+  assert.ok(prefetched > 0, second);
   assert.ok(demand <= gets * 0.1, `${demand} demand round trips for ${gets} gets`);
 });
 
@@ -69,18 +72,9 @@ Deno.test("a stale manifest after a change to a leaf and a core package: the bui
       `${work.module}/${file}`,
       `${await Deno.readTextFile(`${work.module}/${file}`)}\n// ${marker} change\n`,
     );
-    const fresh = await freshGoCache(work.dir, `fresh-${marker}`);
-    const build = await runGo(["build", "-x", "./..."], {
-      cwd: work.module,
-      gocache: fresh,
-      gocacheprog: program(fresh, redis),
-    });
-    assert.equal(build.code, 0, build.stderr);
-    assert.ok(
-      compiledPackages(build.stderr).length > 0,
-      `${marker}: the changed package compiles again`,
-    );
-    assert.match(build.stderr, /unused [\d.]+ (B|KiB|MiB)/, build.stderr);
+    const stale = await build(work, redis, await freshGoCache(work.dir, `fresh-${marker}`));
+    assert.ok(compiledPackages(stale).length > 0, `${marker}: the changed package compiles again`);
+    assert.match(stale, /unused [\d.]+ (B|KiB|MiB)/, stale);
   }
 });
 
@@ -91,17 +85,9 @@ Deno.test("a damaged manifest is ignored with one warning", async () => {
   for (const key of (await redis.cli("--scan", "--pattern", "gocacheprog:{m:*")).split("\n")) {
     await redis.cli("SET", key, "not a manifest");
   }
-  const fresh = await freshGoCache(work.dir, "fresh");
-  const build = await runGo(["build", "-x", "./..."], {
-    cwd: work.module,
-    gocache: fresh,
-    gocacheprog: program(fresh, redis),
-  });
-  assert.equal(build.code, 0, build.stderr);
-  assert.deepEqual(compiledPackages(build.stderr), [], "the demand path still serves everything");
-  const warnings = build.stderr.split("\n").filter((line) =>
-    line.startsWith("gocacheprog: warning:")
-  );
+  const damaged = await build(work, redis, await freshGoCache(work.dir, "fresh"));
+  assert.deepEqual(compiledPackages(damaged), [], "the demand path still serves everything");
+  const warnings = damaged.split("\n").filter((line) => line.startsWith("gocacheprog: warning:"));
   assert.equal(warnings.length, 1, warnings.join("\n"));
   assert.match(warnings[0]!, /damaged build manifest/);
 });
@@ -127,20 +113,15 @@ Deno.test("the prefetch command fills a fresh store, and every hit of the build 
   const [, fetched, planned] = /prefetched (\d+) of the (\d+) manifest entries/.exec(step.stdout) ??
     [];
   assert.ok(Number(planned) > 0 && fetched === planned, step.stdout);
-  const build = await runGo(["build", "-x", "./..."], {
-    cwd: work.module,
-    gocache: fresh,
-    gocacheprog: program(fresh, redis),
-  });
-  assert.equal(build.code, 0, build.stderr);
-  assert.deepEqual(compiledPackages(build.stderr), []);
-  assert.equal(counter(build.stderr, /remote: (\d+) hits/), 0, build.stderr);
+  const after = await build(work, redis, fresh);
+  assert.deepEqual(compiledPackages(after), []);
+  assert.equal(counter(after, /remote: (\d+) hits/), 0, after);
   assert.equal(
-    counter(build.stderr, /prefetched \d+ of (\d+)/),
+    counter(after, /prefetched \d+ of (\d+)/),
     0,
     "the build found nothing of the manifest missing: the step had fetched it all",
   );
-  assert.ok(counter(build.stderr, /gocacheprog: \d+ gets \((\d+) hits/) > 0, build.stderr);
+  assert.ok(counter(after, /gocacheprog: \d+ gets \((\d+) hits/) > 0, after);
   const again = await prefetch(redis.port);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /nothing to prefetch/);
