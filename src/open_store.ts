@@ -29,7 +29,7 @@ export interface OpenStoreOptions {
 }
 
 /**
- * Opens the disk store, and with Redis configured, a tiered store over it; ioredis
+ * Opens the disk store, and with Redis configured, a tiered store over it; the Redis code
  * loads and connects in the background.
  *
  * @param options The configuration and what this process does.
@@ -43,7 +43,7 @@ export async function openStore(options: OpenStoreOptions): Promise<LocalStore |
   if (remote === undefined) return local;
   return new TieredStore({
     local,
-    // ioredis loads after the handshake, and the store connects in the background.
+    // The Redis code loads after the handshake, and the store connects in the background.
     remote: import("./redis_store.ts").then(({ openRedisStore }) =>
       openRedisStore({ ...remote, timeoutMillis: config.redisTimeoutMillis })
     ),

@@ -1,8 +1,11 @@
 /**
  * A {@linkcode RemoteStore} in Redis (standalone, Cluster or Sentinel, optionally over
- * TLS), through ioredis. This module is loaded with a dynamic `import()` only when
- * Redis is configured: ioredis takes tens of milliseconds to load and reads the whole
- * environment when it does, which a local-only run should not pay for or allow.
+ * TLS). This module is loaded with a dynamic `import()` only when Redis is configured.
+ *
+ * A standalone server is spoken to only through a small RESP connection of our own
+ * (`resp_connection.ts`): ioredis takes about 80 ms of the thread to load, which every go
+ * command would pay, and reads values at a quarter of the speed. ioredis is loaded only
+ * for a Cluster or Sentinel, and for the administrative commands (`stats`, `clear`).
  *
  * The value layout is in `redis_format.ts`. Every hit refreshes the entry's TTL
  * (`GETEX ... PX`), so entries in use never expire; every command has a deadline.
@@ -10,10 +13,8 @@
  * @module
  */
 
-import { Cluster, Redis } from "ioredis";
-import type { ClusterOptions, RedisOptions } from "ioredis";
-import { Buffer } from "node:buffer";
-import { zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
+import type { Buffer } from "node:buffer";
 import { CorruptEntryError, type RemoteEntry, type RemoteStore } from "./store.ts";
 import {
   chunkKey,
@@ -35,6 +36,8 @@ import {
   type RespReply,
   throwIfError,
 } from "./resp_connection.ts";
+import { concatBytes } from "./bytes.ts";
+import { messageOf } from "./wire.ts";
 
 /**
  * Adds records to a manifest in one step: append when the stored header names the same
@@ -107,49 +110,67 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
 
 type Client = Redis | Cluster;
 
+/** ioredis and `node:buffer` (which ioredis wants for binary arguments), loaded once. */
+interface Ioredis {
+  Redis: typeof Redis;
+  Cluster: typeof Cluster;
+  Buffer: typeof Buffer;
+}
+
+let ioredisLoading: Promise<Ioredis> | undefined;
+
+function loadIoredis(): Promise<Ioredis> {
+  ioredisLoading ??= Promise.all([import("ioredis"), import("node:buffer")]).then((
+    [{ Redis, Cluster }, { Buffer }],
+  ) => ({ Redis, Cluster, Buffer }));
+  return ioredisLoading;
+}
+
 /** A {@linkcode RemoteStore} in Redis. */
 export class RedisStore implements RemoteStore {
   readonly description: string;
   /** The latest connection error, for messages. */
   lastError: string | undefined;
-  #client: Client;
+  #options: RedisStoreOptions;
   #namespace: string;
   #ttlMillis: number;
   #compress: Encoding;
   #ready: Promise<boolean>;
   #timeoutMillis: number;
-  /** Where the fast read lane connects: standalone servers only. */
-  #fastOptions: RespConnectionOptions | undefined;
-  #fast: Promise<RespConnection | undefined> | undefined;
-  #fastFailedAt = -Infinity;
+  /** A standalone server's address: every command goes through our own connection. */
+  #laneOptions: RespConnectionOptions | undefined;
+  #lane: Promise<RespConnection | undefined> | undefined;
+  #laneFailedAt = -Infinity;
+  /** ioredis: a Cluster's or Sentinel's client, or a standalone one for administration. */
+  #client: Promise<Client> | undefined;
   /** Set on every successful (re)connection: ioredis keeps reconnecting in the background. */
   #connected = false;
 
   /**
-   * Creates the client and starts connecting.
+   * Starts connecting.
    *
    * @param options Where and how.
    */
   constructor(options: RedisStoreOptions) {
+    this.#options = options;
     this.#namespace = keyNamespace(options.prefix);
     this.#ttlMillis = options.ttlMillis;
     this.#compress = options.compress;
     this.#timeoutMillis = options.timeoutMillis;
-    const { client, description, fastLane } = createClient(options);
-    this.#client = client;
+    const { description, standalone } = describeServer(options);
     this.description = description;
-    this.#fastOptions = fastLane;
-    client.on("ready", () => this.#connected = true);
-    // ioredis reports every failed (re)connection; keep the latest for the tiered store,
-    // which says once what matters. Without a listener ioredis would print each one.
-    client.on("error", (error: Error) => this.lastError = error.message);
-    this.#ready = withDeadline(client.connect(), options.timeoutMillis, "connecting").then(
-      () => true,
-      (error: Error) => {
-        this.lastError ??= error.message;
-        return false;
-      },
-    );
+    this.#laneOptions = standalone;
+    this.#ready = standalone !== undefined
+      ? this.#openLane().then((lane) => lane !== undefined)
+      : this.#ioredis().then((client) =>
+        withDeadline(client.connect(), options.timeoutMillis, "connecting").then(
+          () => true,
+          (error: Error) => {
+            this.lastError ??= error.message;
+            return false;
+          },
+        )
+      );
   }
 
   ready(): Promise<boolean> {
@@ -157,7 +178,6 @@ export class RedisStore implements RemoteStore {
   }
 
   async get(actionId: string): Promise<RemoteEntry | undefined> {
-    await this.#usable();
     const fetchValue = await this.#fetcher();
     const head = await fetchValue(entryKey(this.#namespace, actionId));
     if (head === null) return undefined;
@@ -175,13 +195,16 @@ export class RedisStore implements RemoteStore {
         parts.push(chunk);
       }
     }
-    // One part (most entries): no copy. Several: one copy into a plain Uint8Array.
-    const stored = parts.length === 1 ? plain(parts[0]!) : plain(Buffer.concat(parts));
+    // One part (most entries): no copy. Several: one copy.
+    const stored = parts.length === 1
+      ? plain(parts[0]!)
+      : concatBytes(parts, parts.reduce((sum, part) => sum + part.length, 0));
     if (stored.length !== header.storedSize) {
       throw new CorruptEntryError(`it holds ${stored.length} bytes, not ${header.storedSize}`);
     }
     let body: Uint8Array = stored;
     if (header.encoding === "zstd") {
+      const { zstdDecompressSync } = await import("node:zlib");
       try {
         const decompressed = zstdDecompressSync(stored);
         body = new Uint8Array(
@@ -206,62 +229,77 @@ export class RedisStore implements RemoteStore {
     return entry;
   }
 
-  /**
-   * How to fetch one value and refresh its TTL: the fast read lane when it is usable,
-   * ioredis otherwise.
-   */
+  /** How to fetch one value and refresh its TTL. */
   async #fetcher(): Promise<(key: string) => Promise<Uint8Array | null>> {
-    const lane = await this.#fastLane();
-    if (lane === undefined) return (key) => this.#client.getexBuffer(key, "PX", this.#ttlMillis);
-    return async (key) => {
-      try {
-        const reply = await withDeadline(
-          lane.command(["GETEX", key, "PX", String(this.#ttlMillis)]),
-          this.#timeoutMillis,
-          "GETEX",
-        );
-        return bulkOrNull(reply);
-      } catch (error) {
-        // A missed deadline leaves replies that can no longer be matched: start afresh.
-        if (error instanceof DeadlineError || lane.closed) lane.close();
-        throw error;
-      }
-    };
+    const ttl = String(this.#ttlMillis);
+    if (this.#laneOptions !== undefined) {
+      return async (key) => bulkOrNull(await this.#command(["GETEX", key, "PX", ttl]), "GETEX");
+    }
+    const client = await this.#usableClient();
+    return (key) => client.getexBuffer(key, "PX", this.#ttlMillis);
   }
 
-  /** The fast read lane, opened on first use and again after it breaks (not more than every 5 s). */
-  #fastLane(): Promise<RespConnection | undefined> {
-    if (this.#fastOptions === undefined) return Promise.resolve(undefined);
-    const options = this.#fastOptions;
-    this.#fast = (this.#fast ?? Promise.resolve(undefined)).then((lane) => {
+  /**
+   * Sends one command to a standalone server, within the deadline.
+   *
+   * @throws When there is no connection, or the command fails or misses its deadline.
+   */
+  async #command(args: readonly (string | Uint8Array)[]): Promise<RespReply> {
+    const lane = await this.#openLane();
+    if (lane === undefined) {
+      throw new Error(`Redis ${this.description} is not connected (${this.lastError})`);
+    }
+    try {
+      return await withDeadline(lane.command(args), this.#commandDeadline(args), String(args[0]));
+    } catch (error) {
+      // A missed deadline leaves replies that can no longer be matched: start afresh.
+      if (error instanceof DeadlineError || lane.closed) lane.close();
+      throw error;
+    }
+  }
+
+  /** The base deadline, plus 1 s per 10 MB sent (a big SET must not time out at 10 MB/s). */
+  #commandDeadline(args: readonly (string | Uint8Array)[]): number {
+    const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
+    return this.#timeoutMillis + Math.ceil(bytes / 10_000);
+  }
+
+  /**
+   * The connection to a standalone server, opened on first use and again after it
+   * breaks (not more than every 5 s).
+   */
+  #openLane(): Promise<RespConnection | undefined> {
+    const options = this.#laneOptions;
+    if (options === undefined) return Promise.resolve(undefined);
+    this.#lane = (this.#lane ?? Promise.resolve(undefined)).then((lane) => {
       if (lane !== undefined && !lane.closed) return lane;
-      if (performance.now() - this.#fastFailedAt < 5000) return undefined;
+      if (performance.now() - this.#laneFailedAt < 5000) return undefined;
       return withDeadline(RespConnection.open(options), this.#timeoutMillis, "connecting").catch(
-        () => {
-          this.#fastFailedAt = performance.now();
+        (error) => {
+          this.lastError = messageOf(error);
+          this.#laneFailedAt = performance.now();
           return undefined;
         },
       );
     });
-    return this.#fast;
+    return this.#lane;
   }
 
   async has(actionId: string, outputId: string): Promise<boolean> {
-    await this.#usable();
-    const head = await this.#client.getrangeBuffer(
-      entryKey(this.#namespace, actionId),
-      0,
-      HEADER_BYTES - 1,
-    );
-    const header = decodeHeader(head);
+    const key = entryKey(this.#namespace, actionId);
+    const end = String(HEADER_BYTES - 1);
+    const head = this.#laneOptions !== undefined
+      ? bulkOrNull(await this.#command(["GETRANGE", key, "0", end]), "GETRANGE")
+      : await (await this.#usableClient()).getrangeBuffer(key, 0, HEADER_BYTES - 1);
+    const header = head === null ? undefined : decodeHeader(head);
     return header !== undefined && header.outputId === outputId;
   }
 
   async put(actionId: string, entry: RemoteEntry): Promise<void> {
-    await this.#usable();
     let stored = entry.body;
     let encoding: Encoding = "none";
     if (this.#compress === "zstd" && entry.body.length >= COMPRESS_MIN_BYTES) {
+      const { zstdCompressSync } = await import("node:zlib");
       const compressed = zstdCompressSync(entry.body);
       if (compressed.length < entry.body.length) {
         stored = compressed;
@@ -276,28 +314,35 @@ export class RedisStore implements RemoteStore {
       chunk,
     ]);
     commands.push([entryKey(this.#namespace, actionId), head]);
-    const lane = await this.#fastLane();
-    if (lane !== undefined) {
+    if (this.#laneOptions !== undefined) {
       const ttl = String(this.#ttlMillis);
-      const replies = commands.map(([key, value]) => lane.command(["SET", key, value, "PX", ttl]));
-      const deadline = this.#timeoutMillis + Math.ceil(stored.length / 10_000); // 10 MB/s at worst
-      for (const reply of await withDeadline(Promise.all(replies), deadline, "SET")) {
-        throwIfError(reply);
-      }
+      const replies = await Promise.all(
+        commands.map(([key, value]) => this.#command(["SET", key, value, "PX", ttl])),
+      );
+      for (const reply of replies) throwIfError(reply);
       return;
     }
-    const pipeline = this.#client.pipeline();
-    for (const [key, value] of commands) pipeline.set(key, asBuffer(value), "PX", this.#ttlMillis);
+    const client = await this.#usableClient();
+    const { Buffer } = await loadIoredis();
+    const pipeline = client.pipeline();
+    for (const [key, value] of commands) {
+      pipeline.set(key, asBuffer(Buffer, value), "PX", this.#ttlMillis);
+    }
     const results = await pipeline.exec();
     const failure = results?.find(([error]) => error !== null)?.[0];
     if (failure) throw failure;
   }
 
   async readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    await this.#usable();
+    const keys = names.map((name) => manifestKey(this.#namespace, name));
     // Plain GET, pipelined: reading a manifest does not extend its life.
-    return await Promise.all(names.map(async (name) => {
-      const value = await this.#client.getBuffer(manifestKey(this.#namespace, name));
+    if (this.#laneOptions !== undefined) {
+      const values = await Promise.all(keys.map((key) => this.#command(["GET", key])));
+      return values.map((value) => bulkOrNull(value, "GET") ?? undefined);
+    }
+    const client = await this.#usableClient();
+    return await Promise.all(keys.map(async (key) => {
+      const value = await client.getBuffer(key);
       return value === null ? undefined : plain(value);
     }));
   }
@@ -306,26 +351,36 @@ export class RedisStore implements RemoteStore {
     name: string,
     manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
   ): Promise<void> {
-    await this.#usable();
-    await this.#client.eval(
-      MANIFEST_SCRIPT,
-      1,
+    const args = [
       manifestKey(this.#namespace, name),
-      asBuffer(Uint8Array.fromHex(manifest.jobHash)),
-      asBuffer(manifest.header),
-      asBuffer(manifest.records),
+      Uint8Array.fromHex(manifest.jobHash),
+      manifest.header,
+      manifest.records,
       String(this.#ttlMillis),
       String(MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES),
+    ] as const;
+    if (this.#laneOptions !== undefined) {
+      throwIfError(await this.#command(["EVAL", MANIFEST_SCRIPT, "1", ...args]));
+      return;
+    }
+    const client = await this.#usableClient();
+    const { Buffer } = await loadIoredis();
+    await client.eval(
+      MANIFEST_SCRIPT,
+      1,
+      ...args.map((arg) => typeof arg === "string" ? arg : asBuffer(Buffer, arg)),
     );
   }
 
   async delete(actionId: string): Promise<void> {
-    await this.#usable();
-    await this.#client.del(entryKey(this.#namespace, actionId));
+    const key = entryKey(this.#namespace, actionId);
+    if (this.#laneOptions !== undefined) throwIfError(await this.#command(["DEL", key]));
+    else await (await this.#usableClient()).del(key);
   }
 
   async ping(): Promise<void> {
-    await this.#client.ping();
+    if (this.#laneOptions !== undefined) throwIfError(await this.#command(["PING"]));
+    else await (await this.#ioredis()).ping();
   }
 
   /**
@@ -334,9 +389,9 @@ export class RedisStore implements RemoteStore {
    * @returns The time a `PING` took, in milliseconds.
    */
   async pingMillis(): Promise<number> {
-    await this.#usable();
+    if (!(await this.#ready)) throw new Error(`Redis ${this.description} is not connected`);
     const started = performance.now();
-    await this.#client.ping();
+    await this.ping();
     return performance.now() - started;
   }
 
@@ -383,8 +438,9 @@ export class RedisStore implements RemoteStore {
 
   /** Calls `each` with batches of this namespace's keys, node by node. */
   async #scan(each: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
-    await this.#usable();
-    const nodes = this.#client instanceof Cluster ? this.#client.nodes("master") : [this.#client];
+    const client = await this.#usableClient();
+    const { Cluster } = await loadIoredis();
+    const nodes = client instanceof Cluster ? client.nodes("master") : [client as Redis];
     // `{` starts every key of this namespace and ends the prefix, so another prefix that
     // merely starts with this one ("team" and "team-b") is never matched.
     const match = `${escapeGlob(this.#namespace)}{*`;
@@ -398,27 +454,82 @@ export class RedisStore implements RemoteStore {
     }
   }
 
-  /** Waits for the first connection; commands are not queued while there is none. */
-  async #usable(): Promise<void> {
-    if (this.#connected || (await this.#ready) || this.#connected) return;
-    throw new Error(`Redis ${this.description} is not connected`);
+  /** ioredis' client, created (not connected) on first use. */
+  #ioredis(): Promise<Client> {
+    this.#client ??= loadIoredis().then((ioredis) => {
+      const client = createClient(ioredis, this.#options);
+      client.on("ready", () => this.#connected = true);
+      // ioredis reports every failed (re)connection; keep the latest for the tiered store,
+      // which says once what matters. Without a listener ioredis would print each one.
+      client.on("error", (error: Error) => this.lastError = error.message);
+      return client;
+    });
+    return this.#client;
+  }
+
+  /**
+   * ioredis' client once it is connected: a Cluster's or Sentinel's, connecting since
+   * the start; a standalone server's, connected now (for administration only).
+   */
+  async #usableClient(): Promise<Client> {
+    const client = await this.#ioredis();
+    if (this.#laneOptions !== undefined && client.status === "wait") {
+      await withDeadline(client.connect(), this.#timeoutMillis, "connecting");
+    } else if (!this.#connected && !(await this.#ready) && !this.#connected) {
+      throw new Error(`Redis ${this.description} is not connected`);
+    }
+    return client;
   }
 
   async close(): Promise<void> {
-    (await this.#fast)?.close();
-    this.#client.disconnect();
-    await Promise.resolve();
+    (await this.#lane)?.close();
+    if (this.#client !== undefined) (await this.#client).disconnect();
   }
 }
 
-function createClient(
+/** How to describe the server, and for a standalone one, where our own connection goes. */
+function describeServer(
   options: RedisStoreOptions,
-): { client: Client; description: string; fastLane?: RespConnectionOptions } {
-  const tls = options.tls === undefined ? undefined : {
+): { description: string; standalone?: RespConnectionOptions } {
+  const sentinels = options.sentinels ?? [];
+  if (sentinels.length > 0) {
+    const nodes = sentinels.map(parseRedisAddress);
+    const name = options.sentinelName ?? "mymaster";
+    return { description: `sentinel ${name} at ${nodes.map(hostPort).join(",")}` };
+  }
+  const addresses = options.urls.map(parseRedisAddress);
+  if (addresses.length === 0) throw new TypeError("No Redis address given");
+  if (addresses.length > 1) {
+    return { description: `cluster ${addresses.map(hostPort).join(",")}` };
+  }
+  const address = addresses[0]!;
+  const username = address.username ?? options.username;
+  const password = address.password ?? options.password;
+  const useTls = options.tls !== undefined || address.tls;
+  return {
+    description: hostPort(address),
+    standalone: {
+      host: address.host,
+      port: address.port,
+      db: address.db,
+      ...(username === undefined ? {} : { username }),
+      ...(password === undefined ? {} : { password }),
+      ...(useTls ? { tls: tlsFiles(options) ?? {} } : {}),
+    },
+  };
+}
+
+function tlsFiles(options: RedisStoreOptions): RedisTlsOptions | undefined {
+  if (options.tls === undefined) return undefined;
+  return {
     ...(options.tls.ca === undefined ? {} : { ca: options.tls.ca }),
     ...(options.tls.cert === undefined ? {} : { cert: options.tls.cert }),
     ...(options.tls.key === undefined ? {} : { key: options.tls.key }),
   };
+}
+
+function createClient(ioredis: Ioredis, options: RedisStoreOptions): Client {
+  const tls = tlsFiles(options);
   const common: RedisOptions = {
     lazyConnect: true,
     connectTimeout: options.timeoutMillis,
@@ -442,45 +553,26 @@ function createClient(
   const sentinels = options.sentinels ?? [];
   if (sentinels.length > 0) {
     const nodes = sentinels.map(parseRedisAddress);
-    const first = nodes[0]!;
-    const name = options.sentinelName ?? "mymaster";
-    return {
-      client: new Redis({
-        ...common,
-        ...credentials({ ...first, tls: false }),
-        sentinels: nodes.map(({ host, port }) => ({ host, port })),
-        name,
-        sentinelRetryStrategy: (times: number) => (times > 3 ? null : 200 * times),
-        enableOfflineQueue: false,
-      }),
-      description: `sentinel ${name} at ${nodes.map(hostPort).join(",")}`,
-    };
+    return new ioredis.Redis({
+      ...common,
+      ...credentials({ ...nodes[0]!, tls: false }),
+      sentinels: nodes.map(({ host, port }) => ({ host, port })),
+      name: options.sentinelName ?? "mymaster",
+      sentinelRetryStrategy: (times: number) => (times > 3 ? null : 200 * times),
+      enableOfflineQueue: false,
+    });
   }
   const addresses = options.urls.map(parseRedisAddress);
-  if (addresses.length === 0) throw new TypeError("No Redis address given");
   const first = addresses[0]!;
   if (addresses.length === 1) {
-    const auth = credentials(first);
-    const fastLane: RespConnectionOptions = {
+    return new ioredis.Redis({
+      ...common,
+      ...credentials(first),
       host: first.host,
       port: first.port,
       db: first.db,
-      ...(auth.username === undefined ? {} : { username: auth.username }),
-      ...(auth.password === undefined ? {} : { password: auth.password }),
-      ...(auth.tls === undefined ? {} : { tls: tls ?? {} }),
-    };
-    return {
-      fastLane,
-      client: new Redis({
-        ...common,
-        ...credentials(first),
-        host: first.host,
-        port: first.port,
-        db: first.db,
-        enableOfflineQueue: false,
-      }),
-      description: hostPort(first),
-    };
+      enableOfflineQueue: false,
+    });
   }
   const { retryStrategy: _unused, ...redisOptions } = { ...common, ...credentials(first) };
   const clusterOptions: ClusterOptions = {
@@ -490,16 +582,13 @@ function createClient(
     clusterRetryStrategy: (times: number) => Math.min(200 * times, 2000),
     enableOfflineQueue: false,
   };
-  return {
-    client: new Cluster(addresses.map(({ host, port }) => ({ host, port })), clusterOptions),
-    description: `cluster ${addresses.map(hostPort).join(",")}`,
-  };
+  return new ioredis.Cluster(addresses.map(({ host, port }) => ({ host, port })), clusterOptions);
 }
 
-function bulkOrNull(reply: RespReply): Uint8Array | null {
+function bulkOrNull(reply: RespReply, command: string): Uint8Array | null {
   if (reply === null || reply instanceof Uint8Array) return reply;
   if (reply instanceof Error) throw reply;
-  throw new Error("Redis answered GETEX with something other than a value");
+  throw new Error(`Redis answered ${command} with something other than a value`);
 }
 
 /** A view of the same bytes as a plain `Uint8Array`, which is what callers compare and keep. */
@@ -511,6 +600,6 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function asBuffer(buffer: typeof Buffer, bytes: Uint8Array): Buffer {
+  return buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -10,8 +10,8 @@
  * matched in order. A connection that misses a deadline is closed, because its later
  * replies could no longer be matched; the caller opens a new one.
  *
- * ioredis remains the client for everything else: connecting to Clusters and through
- * Sentinel, writes, and administration.
+ * It is the only connection to a standalone server while serving; ioredis remains the
+ * client for Clusters, Sentinel and the administrative commands.
  *
  * @module
  */
@@ -88,6 +88,10 @@ export class RespConnection {
       }
       if (options.db !== undefined && options.db !== 0) {
         throwIfError(await connection.command(["SELECT", String(options.db)]));
+      } else if (options.password === undefined) {
+        // One round trip, so that "connected" means "answering": a TLS 1.3 server that
+        // refuses our certificate says so only after the client's handshake is done.
+        throwIfError(await connection.command(["PING"]));
       }
     } catch (error) {
       connection.close();

@@ -146,6 +146,6 @@ Deno.test("doctor says all is well, or names each problem and its fix, in its ex
     `127.0.0.1:${freePort()}`,
   ]);
   assert.equal(down.code, 1);
-  assert.match(down.stdout, /PROBLEM redis 127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+  assert.match(down.stdout, /PROBLEM redis 127\.0\.0\.1:\d+: .*(ECONNREFUSED|Connection refused)/);
   assert.match(down.stdout, /fix: check that Redis runs at 127\.0\.0\.1:\d+/);
 });
