@@ -10,6 +10,8 @@
  * @module
  */
 
+import { CI_ENV_VARIABLES } from "./manifest.ts";
+
 /**
  * The kinds of value a flag takes: text, a switch, a list (the flag may be repeated and
  * each value may hold several items separated by commas), or a duration (`500ms`, `2s`,
@@ -288,6 +290,26 @@ export const FLAGS: readonly FlagSpec[] = [
  * (Deno accepts a trailing `*`), and nothing else.
  */
 export const ENV_PERMISSION = "GOCACHE,GOCACHEPROG_*";
+
+/**
+ * The `--allow-env` value for Redis mode with a standalone server: the program's own
+ * variables and the CI variables that name the build's manifests. A Cluster or Sentinel
+ * needs the whole environment instead, because ioredis reads all of it when it loads.
+ */
+export const REDIS_ENV_PERMISSION = [ENV_PERMISSION, ...CI_ENV_VARIABLES].join(",");
+
+/**
+ * Whether the whole environment must be readable: only for a Cluster or Sentinel, which
+ * load ioredis.
+ *
+ * @param redis The Redis addresses and Sentinel addresses configured.
+ * @returns Whether `--allow-env` must be given without a list.
+ */
+export function needsWholeEnvironment(
+  redis: { urls: readonly string[]; sentinels: readonly string[] },
+): boolean {
+  return redis.urls.length > 1 || redis.sentinels.length > 0;
+}
 
 /** The environment variables this program may read, for `--allow-env`. */
 export const ENV_VARIABLES: readonly string[] = [

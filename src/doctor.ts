@@ -13,6 +13,7 @@ import { withRedis } from "./commands.ts";
 import { missingPermissionFlags, queryDenoPermission } from "./permissions.ts";
 import { hostPort, parseRedisAddress } from "./redis_address.ts";
 import { messageOf } from "./wire.ts";
+import { needsWholeEnvironment } from "./config.ts";
 
 /** One check's outcome. */
 export interface Finding {
@@ -155,7 +156,15 @@ function checkPermissions(context: CommandContext): Finding {
       hostPort(parseRedisAddress(url))
     );
   const missing = missingPermissionFlags(
-    { dir: context.dir, netHosts: hosts, allEnv: hosts.length > 0 },
+    {
+      dir: context.dir,
+      netHosts: hosts,
+      allEnv: context.remote !== undefined &&
+        needsWholeEnvironment({
+          urls: context.remote.urls,
+          sentinels: context.remote.sentinels ?? [],
+        }),
+    },
     queryDenoPermission,
   );
   if (missing.length === 0) {

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { ENV_VARIABLES, parseConfig, resolveCacheDir, usage } from "./config.ts";
+import {
+  ENV_VARIABLES,
+  needsWholeEnvironment,
+  parseConfig,
+  resolveCacheDir,
+  usage,
+} from "./config.ts";
 import type { Config } from "./config.ts";
 import type { LocalStore } from "./store.ts";
 import { openStore } from "./open_store.ts";
@@ -51,7 +57,11 @@ export async function main(args: readonly string[]): Promise<number> {
       hostPort(parseRedisAddress(url))
     );
     const missing = missingPermissionFlags(
-      { dir, netHosts, allEnv: netHosts.length > 0 },
+      {
+        dir,
+        netHosts,
+        allEnv: needsWholeEnvironment({ urls: config.redisUrls, sentinels: config.redisSentinels }),
+      },
       queryDenoPermission,
     );
     if (

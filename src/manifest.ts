@@ -175,6 +175,29 @@ export interface ManifestScopes {
 }
 
 /**
+ * The CI variables that {@linkcode deriveScopes} reads, and nothing else: they are what
+ * Redis mode needs to be allowed to read besides its own (`--allow-env` lists them), so
+ * that no other variable of a CI job (a job token, a registry password) is readable.
+ */
+export const CI_ENV_VARIABLES: readonly string[] = [
+  "GITLAB_CI",
+  "CI_JOB_NAME",
+  "CI_JOB_ID",
+  "CI_MERGE_REQUEST_IID",
+  "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
+  "CI_COMMIT_REF_NAME",
+  "CI_DEFAULT_BRANCH",
+  "GITHUB_ACTIONS",
+  "GITHUB_WORKFLOW",
+  "GITHUB_JOB",
+  "GITHUB_REF",
+  "GITHUB_REF_NAME",
+  "GITHUB_BASE_REF",
+  "GITHUB_RUN_ID",
+  "GITHUB_RUN_ATTEMPT",
+];
+
+/**
  * Derives the scopes from the CI environment (GitLab CI or GitHub Actions), with
  * explicit values winning.
  *

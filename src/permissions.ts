@@ -13,7 +13,10 @@ export interface PermissionNeeds {
   dir: string;
   /** Redis hosts (`host:port`): connect. */
   netHosts: readonly string[];
-  /** Whether the whole environment must be readable (ioredis reads it when it loads). */
+  /**
+   * Whether the whole environment must be readable: for a Redis Cluster or Sentinel,
+   * through ioredis, which reads it all when it loads.
+   */
   allEnv: boolean;
 }
 

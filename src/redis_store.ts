@@ -4,8 +4,8 @@
  *
  * A standalone server is spoken to only through a small RESP connection of our own
  * (`resp_connection.ts`): ioredis takes about 80 ms of the thread to load, which every go
- * command would pay, and reads values at a quarter of the speed. ioredis is loaded only
- * for a Cluster or Sentinel, and for the administrative commands (`stats`, `clear`).
+ * command would pay, reads values at a quarter of the speed, and needs the whole
+ * environment. ioredis is loaded only for a Cluster or Sentinel.
  *
  * The value layout is in `redis_format.ts`. Every hit refreshes the entry's TTL
  * (`GETEX ... PX`), so entries in use never expire; every command has a deadline.
@@ -59,6 +59,8 @@ return 1
 
 /** Bodies smaller than this are stored uncompressed even with compression on. */
 const COMPRESS_MIN_BYTES = 1024;
+
+const textDecoder = new TextDecoder();
 
 /** How many chunk keys are fetched at once: bounds the memory a big entry holds in flight. */
 const CHUNK_WINDOW = 8;
@@ -141,7 +143,7 @@ export class RedisStore implements RemoteStore {
   #laneOptions: RespConnectionOptions | undefined;
   #lane: Promise<RespConnection | undefined> | undefined;
   #laneFailedAt = -Infinity;
-  /** ioredis: a Cluster's or Sentinel's client, or a standalone one for administration. */
+  /** ioredis: a Cluster's or Sentinel's client. */
   #client: Promise<Client> | undefined;
   /** Set on every successful (re)connection: ioredis keeps reconnecting in the background. */
   #connected = false;
@@ -404,13 +406,11 @@ export class RedisStore implements RemoteStore {
   async countKeys(): Promise<{ keys: number; bytes: number }> {
     let keys = 0;
     let bytes = 0;
-    await this.#scan(async (node, batch) => {
-      const pipeline = node.pipeline();
-      for (const key of batch) pipeline.strlen(key);
-      for (const [error, length] of (await pipeline.exec()) ?? []) {
-        if (error === null) {
+    await this.#scan(async (batch, send) => {
+      for (const length of await send(batch.map((key) => ["STRLEN", key]))) {
+        if (typeof length === "number") {
           keys++;
-          bytes += Number(length);
+          bytes += length;
         }
       }
     });
@@ -425,31 +425,55 @@ export class RedisStore implements RemoteStore {
    */
   async clear(): Promise<number> {
     let deleted = 0;
-    await this.#scan(async (node, batch) => {
+    await this.#scan(async (batch, send) => {
       // One key per UNLINK: keys of one batch may be in different Cluster slots.
-      const pipeline = node.pipeline();
-      for (const key of batch) pipeline.unlink(key);
-      for (const [error, count] of (await pipeline.exec()) ?? []) {
-        if (error === null) deleted += Number(count);
+      for (const count of await send(batch.map((key) => ["UNLINK", key]))) {
+        if (typeof count === "number") deleted += count;
       }
     });
     return deleted;
   }
 
-  /** Calls `each` with batches of this namespace's keys, node by node. */
-  async #scan(each: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
-    const client = await this.#usableClient();
-    const { Cluster } = await loadIoredis();
-    const nodes = client instanceof Cluster ? client.nodes("master") : [client as Redis];
+  /**
+   * Calls `each` with batches of this namespace's keys, node by node, and a way to send
+   * commands to the node that holds them (pipelined; an error reply is an `Error`).
+   */
+  async #scan(
+    each: (keys: string[], send: (commands: string[][]) => Promise<unknown[]>) => Promise<void>,
+  ): Promise<void> {
     // `{` starts every key of this namespace and ends the prefix, so another prefix that
     // merely starts with this one ("team" and "team-b") is never matched.
     const match = `${escapeGlob(this.#namespace)}{*`;
+    if (this.#laneOptions !== undefined) {
+      const send = (commands: string[][]) =>
+        Promise.all(commands.map((command) => this.#command(command)));
+      let cursor = "0";
+      do {
+        const reply = await this.#command(["SCAN", cursor, "MATCH", match, "COUNT", "1000"]);
+        const [next, keys] = Array.isArray(reply) ? reply : [];
+        if (!(next instanceof Uint8Array) || !Array.isArray(keys)) {
+          throw new Error("Redis answered SCAN with something other than a cursor and keys");
+        }
+        cursor = textDecoder.decode(next);
+        const names = keys.map((key) => textDecoder.decode(key as Uint8Array));
+        if (names.length > 0) await each(names, send);
+      } while (cursor !== "0");
+      return;
+    }
+    const client = await this.#usableClient();
+    const { Cluster } = await loadIoredis();
+    const nodes = client instanceof Cluster ? client.nodes("master") : [client as Redis];
     for (const node of nodes) {
+      const send = async (commands: string[][]) => {
+        const pipeline = node.pipeline();
+        for (const [name, ...args] of commands) pipeline.call(name!, ...args);
+        return ((await pipeline.exec()) ?? []).map(([error, value]) => error ?? value);
+      };
       let cursor = "0";
       do {
         const [next, keys] = await node.scan(cursor, "MATCH", match, "COUNT", 1000);
         cursor = next;
-        if (keys.length > 0) await each(node, keys);
+        if (keys.length > 0) await each(keys, send);
       } while (cursor !== "0");
     }
   }
@@ -467,15 +491,10 @@ export class RedisStore implements RemoteStore {
     return this.#client;
   }
 
-  /**
-   * ioredis' client once it is connected: a Cluster's or Sentinel's, connecting since
-   * the start; a standalone server's, connected now (for administration only).
-   */
+  /** ioredis' client (a Cluster's or Sentinel's) once it is connected. */
   async #usableClient(): Promise<Client> {
     const client = await this.#ioredis();
-    if (this.#laneOptions !== undefined && client.status === "wait") {
-      await withDeadline(client.connect(), this.#timeoutMillis, "connecting");
-    } else if (!this.#connected && !(await this.#ready) && !this.#connected) {
+    if (!this.#connected && !(await this.#ready) && !this.#connected) {
       throw new Error(`Redis ${this.description} is not connected`);
     }
     return client;

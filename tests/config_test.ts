@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FLAGS, parseConfig, resolveCacheDir, usage } from "../src/config.ts";
+import { FLAGS, parseConfig, REDIS_ENV_PERMISSION, resolveCacheDir, usage } from "../src/config.ts";
 import { VERSION } from "../src/version.ts";
 
 const noEnv = () => undefined;
@@ -133,7 +133,9 @@ Deno.test("parseConfig() reads commands, trimming and metrics settings", () => {
 });
 
 Deno.test("the README's flags table lists every flag with its environment variable", async () => {
-  const readme = (await Deno.readTextFile(new URL("../README.md", import.meta.url))).split("\n");
+  const text = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  assert.ok(text.includes(`--allow-env=${REDIS_ENV_PERMISSION}`), "the Redis mode permission");
+  const readme = text.split("\n");
   for (const flag of FLAGS) {
     const row = readme.find((line) =>
       line.startsWith(`| \`--${flag.name} `) || line.startsWith(`| \`--${flag.name}\``)

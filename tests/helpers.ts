@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ENV_PERMISSION } from "../src/config.ts";
+import { ENV_PERMISSION, REDIS_ENV_PERMISSION } from "../src/config.ts";
 
 /** The repository's root directory. */
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -89,7 +89,7 @@ export function programArgv(options: ProgramOptions): string[] {
     `--allow-write=${options.dir}`,
     ...(options.redisHosts === undefined
       ? [`--allow-env=${ENV_PERMISSION}`]
-      : [`--allow-net=${options.redisHosts.join(",")}`, "--allow-env"]),
+      : [`--allow-net=${options.redisHosts.join(",")}`, `--allow-env=${REDIS_ENV_PERMISSION}`]),
     MOD_TS,
     ...(options.passDir === false ? [] : ["--dir", options.dir]),
     ...(options.args ?? []),

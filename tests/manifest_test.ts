@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  CI_ENV_VARIABLES,
   decodeManifest,
   deriveScopes,
   encodeManifestHeader,
@@ -145,4 +146,16 @@ Deno.test("selectPrefetch() takes own then base, adds the default only when they
     [id(2)],
     "local entries skipped, then the budget",
   );
+});
+
+Deno.test("deriveScopes() reads only the CI variables that Redis mode is allowed to read", () => {
+  const read = new Set<string>();
+  const gitlab = (name: string) => (read.add(name), name === "GITLAB_CI" ? "true" : "x");
+  const github = (name: string) => (
+    read.add(name), name === "GITHUB_ACTIONS" ? "true" : name === "GITLAB_CI" ? undefined : "x"
+  );
+  deriveScopes(gitlab);
+  deriveScopes(github);
+  assert.ok(read.size > 10, [...read].join(" "));
+  for (const name of read) assert.ok(CI_ENV_VARIABLES.includes(name), name);
 });
