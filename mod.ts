@@ -30,6 +30,7 @@ export type {
   PutRequest,
   PutWriter,
   RemoteEntry,
+  RemoteGetOptions,
   RemoteStore,
 } from "./src/store.ts";
 export { CorruptEntryError } from "./src/store.ts";

@@ -15,7 +15,12 @@
 
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import type { Buffer } from "node:buffer";
-import { CorruptEntryError, type RemoteEntry, type RemoteStore } from "./store.ts";
+import {
+  CorruptEntryError,
+  type RemoteEntry,
+  type RemoteGetOptions,
+  type RemoteStore,
+} from "./store.ts";
 import {
   chunkKey,
   decodeHeader,
@@ -139,10 +144,12 @@ export class RedisStore implements RemoteStore {
   #compress: Encoding;
   #ready: Promise<boolean>;
   #timeoutMillis: number;
-  /** A standalone server's address: every command goes through our own connection. */
+  /** A standalone server's address: every command goes through our own connections. */
   #laneOptions: RespConnectionOptions | undefined;
-  #lane: Promise<RespConnection | undefined> | undefined;
-  #laneFailedAt = -Infinity;
+  /** The connection for everything but background fetches. */
+  #demand: Lane | undefined;
+  /** The connection for background fetches (a prefetch), so that they never delay a get. */
+  #bulk: Lane | undefined;
   /** ioredis: a Cluster's or Sentinel's client. */
   #client: Promise<Client> | undefined;
   /** Set on every successful (re)connection: ioredis keeps reconnecting in the background. */
@@ -162,8 +169,13 @@ export class RedisStore implements RemoteStore {
     const { description, standalone } = describeServer(options);
     this.description = description;
     this.#laneOptions = standalone;
-    this.#ready = standalone !== undefined
-      ? this.#openLane().then((lane) => lane !== undefined)
+    if (standalone !== undefined) {
+      const onError = (message: string) => this.lastError = message;
+      this.#demand = new Lane(standalone, options.timeoutMillis, onError);
+      this.#bulk = new Lane(standalone, options.timeoutMillis, onError);
+    }
+    this.#ready = this.#demand !== undefined
+      ? this.#demand.open().then((lane) => lane !== undefined)
       : this.#ioredis().then((client) =>
         withDeadline(client.connect(), options.timeoutMillis, "connecting").then(
           () => true,
@@ -179,8 +191,8 @@ export class RedisStore implements RemoteStore {
     return this.#ready;
   }
 
-  async get(actionId: string): Promise<RemoteEntry | undefined> {
-    const fetchValue = await this.#fetcher();
+  async get(actionId: string, options?: RemoteGetOptions): Promise<RemoteEntry | undefined> {
+    const fetchValue = await this.#fetcher(options?.background ? this.#bulk : this.#demand);
     const head = await fetchValue(entryKey(this.#namespace, actionId));
     if (head === null) return undefined;
     const header = decodeHeader(head);
@@ -231,11 +243,12 @@ export class RedisStore implements RemoteStore {
     return entry;
   }
 
-  /** How to fetch one value and refresh its TTL. */
-  async #fetcher(): Promise<(key: string) => Promise<Uint8Array | null>> {
+  /** How to fetch one value and refresh its TTL, on a standalone server's `lane`. */
+  async #fetcher(lane: Lane | undefined): Promise<(key: string) => Promise<Uint8Array | null>> {
     const ttl = String(this.#ttlMillis);
-    if (this.#laneOptions !== undefined) {
-      return async (key) => bulkOrNull(await this.#command(["GETEX", key, "PX", ttl]), "GETEX");
+    if (lane !== undefined) {
+      return async (key) =>
+        bulkOrNull(await this.#command(["GETEX", key, "PX", ttl], lane), "GETEX");
     }
     const client = await this.#usableClient();
     return (key) => client.getexBuffer(key, "PX", this.#ttlMillis);
@@ -246,16 +259,23 @@ export class RedisStore implements RemoteStore {
    *
    * @throws When there is no connection, or the command fails or misses its deadline.
    */
-  async #command(args: readonly (string | Uint8Array)[]): Promise<RespReply> {
-    const lane = await this.#openLane();
-    if (lane === undefined) {
+  async #command(
+    args: readonly (string | Uint8Array)[],
+    lane: Lane = this.#demand!,
+  ): Promise<RespReply> {
+    const connection = await lane.open();
+    if (connection === undefined) {
       throw new Error(`Redis ${this.description} is not connected (${this.lastError})`);
     }
     try {
-      return await withDeadline(lane.command(args), this.#commandDeadline(args), String(args[0]));
+      return await withDeadline(
+        connection.command(args),
+        this.#commandDeadline(args),
+        String(args[0]),
+      );
     } catch (error) {
       // A missed deadline leaves replies that can no longer be matched: start afresh.
-      if (error instanceof DeadlineError || lane.closed) lane.close();
+      if (error instanceof DeadlineError || connection.closed) connection.close();
       throw error;
     }
   }
@@ -264,27 +284,6 @@ export class RedisStore implements RemoteStore {
   #commandDeadline(args: readonly (string | Uint8Array)[]): number {
     const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
     return this.#timeoutMillis + Math.ceil(bytes / 10_000);
-  }
-
-  /**
-   * The connection to a standalone server, opened on first use and again after it
-   * breaks (not more than every 5 s).
-   */
-  #openLane(): Promise<RespConnection | undefined> {
-    const options = this.#laneOptions;
-    if (options === undefined) return Promise.resolve(undefined);
-    this.#lane = (this.#lane ?? Promise.resolve(undefined)).then((lane) => {
-      if (lane !== undefined && !lane.closed) return lane;
-      if (performance.now() - this.#laneFailedAt < 5000) return undefined;
-      return withDeadline(RespConnection.open(options), this.#timeoutMillis, "connecting").catch(
-        (error) => {
-          this.lastError = messageOf(error);
-          this.#laneFailedAt = performance.now();
-          return undefined;
-        },
-      );
-    });
-    return this.#lane;
   }
 
   async has(actionId: string, outputId: string): Promise<boolean> {
@@ -501,8 +500,51 @@ export class RedisStore implements RemoteStore {
   }
 
   async close(): Promise<void> {
-    (await this.#lane)?.close();
+    await Promise.all([this.#demand?.close(), this.#bulk?.close()]);
     if (this.#client !== undefined) (await this.#client).disconnect();
+  }
+}
+
+/**
+ * One connection to a standalone server, opened on first use and again after it breaks
+ * (not more than every 5 s).
+ */
+class Lane {
+  #options: RespConnectionOptions;
+  #timeoutMillis: number;
+  #onError: (message: string) => void;
+  #connection: Promise<RespConnection | undefined> | undefined;
+  #failedAt = -Infinity;
+
+  constructor(
+    options: RespConnectionOptions,
+    timeoutMillis: number,
+    onError: (message: string) => void,
+  ) {
+    this.#options = options;
+    this.#timeoutMillis = timeoutMillis;
+    this.#onError = onError;
+  }
+
+  /** The open connection, or `undefined` while it cannot be opened. */
+  open(): Promise<RespConnection | undefined> {
+    this.#connection = (this.#connection ?? Promise.resolve(undefined)).then((connection) => {
+      if (connection !== undefined && !connection.closed) return connection;
+      if (performance.now() - this.#failedAt < 5000) return undefined;
+      const opening = RespConnection.open(this.#options);
+      return withDeadline(opening, this.#timeoutMillis, "connecting").catch((error) => {
+        this.#onError(messageOf(error));
+        this.#failedAt = performance.now();
+        // A connection that opens after its deadline is not used: close it.
+        opening.then((late) => late.close(), () => {});
+        return undefined;
+      });
+    });
+    return this.#connection;
+  }
+
+  async close(): Promise<void> {
+    (await this.#connection)?.close();
   }
 }
 

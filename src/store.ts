@@ -128,6 +128,16 @@ export interface RemoteEntry {
   body: Uint8Array;
 }
 
+/** How a {@linkcode RemoteStore} fetch is made. */
+export interface RemoteGetOptions {
+  /**
+   * A background fetch (a prefetch) that nobody waits on: the store may send it on a
+   * connection of its own, so that bulk transfers never delay the gets the go command
+   * waits on.
+   */
+  background?: boolean;
+}
+
 /**
  * A store of whole entries elsewhere (Redis; later S3 or HTTP). It knows nothing of the
  * protocol or of local files: the {@linkcode LocalStore} in front of it verifies what
@@ -148,11 +158,12 @@ export interface RemoteStore {
    * Fetches an entry.
    *
    * @param actionId The ActionID in hex.
+   * @param options Whether the fetch is background work.
    * @returns The entry, or `undefined` on a miss. Rejects with a
    * {@linkcode CorruptEntryError} for a value that cannot be an entry, and with other
    * errors when the store cannot be reached.
    */
-  get(actionId: string): Promise<RemoteEntry | undefined>;
+  get(actionId: string, options?: RemoteGetOptions): Promise<RemoteEntry | undefined>;
   /**
    * Tells whether the store already holds this output for this action.
    *

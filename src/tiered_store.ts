@@ -402,7 +402,7 @@ export class TieredStore implements LocalStore {
     const started = performance.now();
     let entry: RemoteEntry | undefined;
     try {
-      entry = await remote.get(actionId);
+      entry = await remote.get(actionId, prefetch ? { background: true } : undefined);
       this.#breaker.recordSuccess();
     } catch (error) {
       this.metrics.remoteMillis += performance.now() - started;

@@ -67,6 +67,26 @@ Deno.test("RedisStore stores and returns entries of every size, one key or chunk
   }
 });
 
+Deno.test("RedisStore sends background fetches on a connection of their own", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({ dir: dir.path });
+  const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
+  // Our connections, by the last command each sent (redis-cli's own says client|list).
+  const lastCommands = async () =>
+    (await redis.cli("CLIENT", "LIST")).split("\n").map((line) => /cmd=(\S+)/.exec(line)?.[1])
+      .filter((command) => command !== undefined && command !== "client|list").sort();
+  try {
+    const entry = await entryOf(randomBytes(1000));
+    await remote.put(ACTION, entry);
+    assert.deepEqual(await remote.get(ACTION), entry);
+    assert.deepEqual(await lastCommands(), ["getex"], "gets and puts share one connection");
+    assert.deepEqual(await remote.get(ACTION, { background: true }), entry);
+    assert.deepEqual(await lastCommands(), ["getex", "getex"], "a background get has its own");
+  } finally {
+    await remote.close();
+  }
+});
+
 Deno.test("RedisStore compresses with zstd when asked, and reads either encoding", async () => {
   await using dir = await tempDir();
   await using redis = await startRedis({ dir: dir.path });
