@@ -144,9 +144,10 @@ export class RedisStore implements RemoteStore {
   #compress: Encoding;
   #ready: Promise<boolean>;
   #timeoutMillis: number;
-  /** A standalone server's address: every command goes through our own connections. */
-  #laneOptions: RespConnectionOptions | undefined;
-  /** The connection for everything but background fetches. */
+  /**
+   * A standalone server's connection for everything but background fetches; present
+   * exactly when the server is standalone, which every command goes through.
+   */
   #demand: Lane | undefined;
   /** The connection for background fetches (a prefetch), so that they never delay a get. */
   #bulk: Lane | undefined;
@@ -168,7 +169,6 @@ export class RedisStore implements RemoteStore {
     this.#timeoutMillis = options.timeoutMillis;
     const { description, standalone } = describeServer(options);
     this.description = description;
-    this.#laneOptions = standalone;
     if (standalone !== undefined) {
       const onError = (message: string) => this.lastError = message;
       this.#demand = new Lane(standalone, options.timeoutMillis, onError);
@@ -289,7 +289,7 @@ export class RedisStore implements RemoteStore {
   async has(actionId: string, outputId: string): Promise<boolean> {
     const key = entryKey(this.#namespace, actionId);
     const end = String(HEADER_BYTES - 1);
-    const head = this.#laneOptions !== undefined
+    const head = this.#demand !== undefined
       ? bulkOrNull(await this.#command(["GETRANGE", key, "0", end]), "GETRANGE")
       : await (await this.#usableClient()).getrangeBuffer(key, 0, HEADER_BYTES - 1);
     const header = head === null ? undefined : decodeHeader(head);
@@ -315,7 +315,7 @@ export class RedisStore implements RemoteStore {
       chunk,
     ]);
     commands.push([entryKey(this.#namespace, actionId), head]);
-    if (this.#laneOptions !== undefined) {
+    if (this.#demand !== undefined) {
       const ttl = String(this.#ttlMillis);
       const replies = await Promise.all(
         commands.map(([key, value]) => this.#command(["SET", key, value, "PX", ttl])),
@@ -337,7 +337,7 @@ export class RedisStore implements RemoteStore {
   async readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
     const keys = names.map((name) => manifestKey(this.#namespace, name));
     // Plain GET, pipelined: reading a manifest does not extend its life.
-    if (this.#laneOptions !== undefined) {
+    if (this.#demand !== undefined) {
       const values = await Promise.all(keys.map((key) => this.#command(["GET", key])));
       return values.map((value) => bulkOrNull(value, "GET") ?? undefined);
     }
@@ -360,7 +360,7 @@ export class RedisStore implements RemoteStore {
       String(this.#ttlMillis),
       String(MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES),
     ] as const;
-    if (this.#laneOptions !== undefined) {
+    if (this.#demand !== undefined) {
       throwIfError(await this.#command(["EVAL", MANIFEST_SCRIPT, "1", ...args]));
       return;
     }
@@ -375,12 +375,12 @@ export class RedisStore implements RemoteStore {
 
   async delete(actionId: string): Promise<void> {
     const key = entryKey(this.#namespace, actionId);
-    if (this.#laneOptions !== undefined) throwIfError(await this.#command(["DEL", key]));
+    if (this.#demand !== undefined) throwIfError(await this.#command(["DEL", key]));
     else await (await this.#usableClient()).del(key);
   }
 
   async ping(): Promise<void> {
-    if (this.#laneOptions !== undefined) throwIfError(await this.#command(["PING"]));
+    if (this.#demand !== undefined) throwIfError(await this.#command(["PING"]));
     else await (await this.#ioredis()).ping();
   }
 
@@ -443,7 +443,7 @@ export class RedisStore implements RemoteStore {
     // `{` starts every key of this namespace and ends the prefix, so another prefix that
     // merely starts with this one ("team" and "team-b") is never matched.
     const match = `${escapeGlob(this.#namespace)}{*`;
-    if (this.#laneOptions !== undefined) {
+    if (this.#demand !== undefined) {
       const send = (commands: string[][]) =>
         Promise.all(commands.map((command) => this.#command(command)));
       let cursor = "0";
