@@ -346,6 +346,16 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
     const proxy = delay === 0 ? undefined : startLatencyProxy(redis.port, delay);
     if (proxy !== undefined) proxies.push(proxy);
     const port = proxy?.port ?? redis.port;
+    const rtt = await medianRoundTrip(port);
+    rows.push([
+      `latency proxy ${delay} ms: a PING's round trip`,
+      `${rtt.toFixed(2)} ms`,
+      "50",
+      "",
+      "",
+      "",
+      "",
+    ]);
     const kinds = [
       ["current manifest", "current", []],
       ["no manifest", `none-${delay}`, []],
@@ -437,6 +447,30 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
       "<= no manifest + 1 s",
     );
   }
+}
+
+/** The median of 50 `PING` round trips to a Redis port (through a latency proxy, say). */
+async function medianRoundTrip(port: number): Promise<number> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  const buffer = new Uint8Array(64);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      const started = performance.now();
+      await conn.write(new TextEncoder().encode("PING\r\n"));
+      let received = "";
+      while (!received.includes("\r\n")) {
+        const count = await conn.read(buffer);
+        if (count === null) throw new Error("Redis closed the connection");
+        received += new TextDecoder().decode(buffer.subarray(0, count));
+      }
+      times.push(performance.now() - started);
+    }
+  } finally {
+    conn.close();
+  }
+  return times.sort((a, b) => a - b)[25]!;
 }
 
 // 4. Start-up to the handshake.
