@@ -84,7 +84,9 @@ export async function runPrefetch(context: CommandContext): Promise<number> {
   const counters = store.counters();
   const took = formatMillis(performance.now() - started);
   context.print(
-    counters.prefetchPlanned === 0
+    (counters.breakerTrips ?? 0) > 0
+      ? `nothing prefetched: Redis is unavailable (${took})`
+      : counters.prefetchPlanned === 0
       ? `nothing to prefetch (no build manifest for this build type and scope, or all of it is local) in ${took}`
       : `prefetched ${counters.prefetched} of the ${counters.prefetchPlanned} manifest entries ` +
         `missing locally (${formatBytes(counters.prefetchedBytes ?? 0)}) in ${took}`,

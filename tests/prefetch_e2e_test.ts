@@ -129,4 +129,5 @@ Deno.test("the prefetch command fills a fresh store, and every hit of the build 
   const down = await prefetch(redis.port);
   assert.equal(down.code, 0, "a prefetch step never fails a job");
   assert.match(down.stderr, /warning: Redis .* is unavailable/);
+  assert.match(down.stdout, /nothing prefetched: Redis is unavailable/);
 });
