@@ -7,6 +7,7 @@
  */
 
 import { ENV_PERMISSION, REDIS_ENV_PERMISSION } from "../src/config.ts";
+import { sha256HexOffThread } from "../src/sha256.ts";
 
 /** The repository's root directory. */
 export const REPO_ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -452,8 +453,7 @@ export class FakeGoClient implements AsyncDisposable {
  * @returns Standard base64 of the digest.
  */
 export async function sha256Base64(data: Uint8Array): Promise<string> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", data as Uint8Array<ArrayBuffer>))
-    .toBase64();
+  return Uint8Array.fromHex(await sha256HexOffThread(data)).toBase64();
 }
 
 /**

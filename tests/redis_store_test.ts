@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { openRedisStore, type RedisStore, type RedisStoreOptions } from "../src/redis_store.ts";
 import { CorruptEntryError } from "../src/store.ts";
+import { sha256HexOffThread } from "../src/sha256.ts";
 import { chunkKey, entryKey, keyNamespace } from "../src/redis_format.ts";
 import {
   makeTlsCertificates,
@@ -26,9 +27,7 @@ function randomBytes(length: number): Uint8Array {
 }
 
 async function entryOf(body: Uint8Array) {
-  const outputId = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>),
-  ).toHex();
+  const outputId = await sha256HexOffThread(body);
   return { outputId, size: body.length, timeNanos: 1_700_000_000_123_456_789n, body };
 }
 

@@ -7,7 +7,7 @@ import { Logger } from "../src/log.ts";
 import { entryKey, keyNamespace } from "../src/redis_format.ts";
 import type { Hit, LocalStore } from "../src/store.ts";
 import { freePort, startRedis, tempDir } from "./helpers.ts";
-import { loadSha256 } from "../src/sha256.ts";
+import { loadSha256, sha256HexOffThread } from "../src/sha256.ts";
 import { subkey } from "../src/subkey.ts";
 
 const ACTION = "c".repeat(64);
@@ -44,9 +44,7 @@ async function tiered(
 }
 
 async function putBytes(store: LocalStore, actionId: string, body: Uint8Array): Promise<Hit> {
-  const outputId = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", body as Uint8Array<ArrayBuffer>),
-  ).toHex();
+  const outputId = await sha256HexOffThread(body);
   const writer = store.startPut({ actionId, outputId, size: body.length });
   await writer.write(body);
   return await writer.commit();

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { trimStore } from "../src/trim.ts";
 import { DiskStore } from "../src/disk_store.ts";
+import { sha256HexOffThread, sha256HexOfText } from "../src/sha256.ts";
 import { measureLocal } from "../src/commands.ts";
 import {
   compiledPackages,
@@ -29,11 +30,8 @@ async function fill(
   for (let i = 0; i < count; i++) {
     const body = new Uint8Array(size);
     new DataView(body.buffer).setUint32(0, i);
-    const outputId = new Uint8Array(await crypto.subtle.digest("SHA-256", body)).toHex();
-    const actionId = new Uint8Array(
-      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`action ${i}`)),
-    )
-      .toHex();
+    const outputId = await sha256HexOffThread(body);
+    const actionId = await sha256HexOfText(`action ${i}`);
     const writer = store.startPut({ actionId, outputId, size });
     await writer.write(body);
     const hit = await writer.commit();
