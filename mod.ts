@@ -22,8 +22,8 @@
  * @module
  */
 
-export { DEFAULT_MAX_IN_FLIGHT, serve } from "./src/serve.ts";
-export type { ServeEnd, ServeOptions, StoreOpener } from "./src/serve.ts";
+export { DEFAULT_MAX_IN_FLIGHT, serve } from "./src/protocol/serve.ts";
+export type { ServeEnd, ServeOptions, StoreOpener } from "./src/protocol/serve.ts";
 export type {
   Hit,
   LocalStore,
@@ -34,34 +34,47 @@ export type {
   RemoteStore,
 } from "./src/store.ts";
 export { CorruptEntryError } from "./src/store.ts";
-export { TieredStore } from "./src/tiered_store.ts";
-export type { ManifestOptions, TieredMetrics, TieredStoreOptions } from "./src/tiered_store.ts";
-export { decodeManifest, deriveScopes, ManifestRecorder, selectPrefetch } from "./src/manifest.ts";
-export type { Manifest, ManifestRecord, ManifestScopes } from "./src/manifest.ts";
-export { CircuitBreaker } from "./src/circuit_breaker.ts";
-export type { BreakerState, CircuitBreakerOptions } from "./src/circuit_breaker.ts";
-export { DiskStore } from "./src/disk_store.ts";
-export { encodeNativeEntry, NATIVE_ENTRY_BYTES, parseNativeEntry } from "./src/native_entry.ts";
-export type { NativeEntry } from "./src/native_entry.ts";
+export { TieredStore } from "./src/tiered/remote_backed_store.ts";
+export type {
+  ManifestOptions,
+  TieredMetrics,
+  TieredStoreOptions,
+} from "./src/tiered/remote_backed_store.ts";
+export {
+  decodeManifest,
+  deriveScopes,
+  ManifestRecorder,
+  selectPrefetch,
+} from "./src/tiered/manifest.ts";
+export type { Manifest, ManifestRecord, ManifestScopes } from "./src/tiered/manifest.ts";
+export { CircuitBreaker } from "./src/tiered/circuit_breaker.ts";
+export type { BreakerState, CircuitBreakerOptions } from "./src/tiered/circuit_breaker.ts";
+export { DiskStore } from "./src/local/disk_store.ts";
+export {
+  encodeNativeEntry,
+  NATIVE_ENTRY_BYTES,
+  parseNativeEntry,
+} from "./src/local/native_entry.ts";
+export type { NativeEntry } from "./src/local/native_entry.ts";
 export {
   decodeRequest,
   encodeResponse,
   formatRfc3339Nanos,
   HANDSHAKE_LINE,
   KNOWN_COMMANDS,
-} from "./src/wire.ts";
-export type { Request, Response } from "./src/wire.ts";
-export { RequestReader } from "./src/request_reader.ts";
-export { byteSourceFromStream } from "./src/byte_source.ts";
-export type { ByteSource } from "./src/byte_source.ts";
-export type { BlockingPolicy, BodyConsumer, BodyResult } from "./src/request_reader.ts";
-export { ResponseWriter } from "./src/response_writer.ts";
-export type { ByteSink } from "./src/response_writer.ts";
-export { ServeMetrics } from "./src/metrics.ts";
-export { Logger } from "./src/log.ts";
-export type { LineSink } from "./src/log.ts";
-export { FLAGS, parseConfig } from "./src/config.ts";
-export type { Command, Config, EnvReader, FlagKind, FlagSpec } from "./src/config.ts";
+} from "./src/protocol/wire.ts";
+export type { Request, Response } from "./src/protocol/wire.ts";
+export { RequestReader } from "./src/protocol/request_reader.ts";
+export { byteSourceFromStream } from "./src/protocol/byte_source.ts";
+export type { ByteSource } from "./src/protocol/byte_source.ts";
+export type { BlockingPolicy, BodyConsumer, BodyResult } from "./src/protocol/request_reader.ts";
+export { ResponseWriter } from "./src/protocol/response_writer.ts";
+export type { ByteSink } from "./src/protocol/response_writer.ts";
+export { ServeMetrics } from "./src/protocol/serve_metrics.ts";
+export { Logger } from "./src/util/log.ts";
+export type { LineSink } from "./src/util/log.ts";
+export { FLAGS, parseConfig } from "./src/cli/config.ts";
+export type { Command, Config, EnvReader, FlagKind, FlagSpec } from "./src/cli/config.ts";
 export { main } from "./src/main.ts";
 export { VERSION } from "./src/version.ts";
 

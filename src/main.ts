@@ -12,20 +12,20 @@ import {
   parseConfig,
   resolveCacheDir,
   usage,
-} from "./config.ts";
-import type { Config } from "./config.ts";
+} from "./cli/config.ts";
+import type { Config } from "./cli/config.ts";
 import type { LocalStore } from "./store.ts";
-import { openStore } from "./open_store.ts";
-import { hostPort, parseRedisAddress } from "./redis_address.ts";
-import { missingPermissionFlags, queryDenoPermission } from "./permissions.ts";
-import { readRemoteSettings, type RemoteSettings } from "./remote_settings.ts";
-import { Logger, writeStderrLine } from "./log.ts";
-import { ServeMetrics } from "./metrics.ts";
-import { serve } from "./serve.ts";
+import { openStore } from "./cli/open_store.ts";
+import { hostPort, parseRedisAddress } from "./redis/address.ts";
+import { missingPermissionFlags, queryDenoPermission } from "./cli/permissions.ts";
+import { readRemoteSettings, type RemoteSettings } from "./cli/remote_settings.ts";
+import { Logger, writeStderrLine } from "./util/log.ts";
+import { ServeMetrics } from "./protocol/serve_metrics.ts";
+import { serve } from "./protocol/serve.ts";
 import { VERSION } from "./version.ts";
-import { messageOf } from "./wire.ts";
-import { trimStore } from "./trim.ts";
-import { appendMetricsLine } from "./job_metrics.ts";
+import { messageOf } from "./protocol/wire.ts";
+import { trimStore } from "./local/trim.ts";
+import { appendMetricsLine } from "./cli/job_metrics.ts";
 
 /**
  * Runs the program.
@@ -86,7 +86,7 @@ export async function main(args: readonly string[]): Promise<number> {
   if (config.command !== "serve") {
     const context = { config, dir, ...(remote === undefined ? {} : { remote }), print: printLine };
     // Loaded only here: serving, what every go command does, never needs them.
-    const { runClear, runPrefetch, runStats, runTrim } = await import("./commands.ts");
+    const { runClear, runPrefetch, runStats, runTrim } = await import("./cli/commands.ts");
     switch (config.command) {
       case "prefetch":
         return await runPrefetch(context);
@@ -97,7 +97,7 @@ export async function main(args: readonly string[]): Promise<number> {
       case "clear":
         return await runClear(context);
       case "doctor":
-        return await (await import("./doctor.ts")).runDoctor(context);
+        return await (await import("./cli/commands/doctor.ts")).runDoctor(context);
     }
   }
   // Ctrl-C reaches the whole process group: the go command handles it and closes our

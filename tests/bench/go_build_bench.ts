@@ -31,21 +31,13 @@
  */
 
 import { parseArgs } from "node:util";
-import {
-  FakeGoClient,
-  freePort,
-  gocacheprogValue,
-  type LatencyProxy,
-  programArgv,
-  type RedisServer,
-  requireTool,
-  runCommand,
-  runGo,
-  sha256Base64,
-  startLatencyProxy,
-  startRedis,
-  tempDir,
-} from "../helpers.ts";
+import { FakeGoClient, sha256Base64 } from "../support/fake_go_client.ts";
+import { runGo } from "../support/go.ts";
+import { type LatencyProxy, startLatencyProxy } from "../support/latency_proxy.ts";
+import { runCommand } from "../support/process.ts";
+import { gocacheprogValue, programArgv } from "../support/program.ts";
+import { type RedisServer, startRedis } from "../support/redis_server.ts";
+import { freePort, requireTool, tempDir } from "../support/tools.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

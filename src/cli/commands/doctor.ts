@@ -1,0 +1,179 @@
+/**
+ * `gocacheprog doctor`: checks what a build through this program depends on and, for
+ * each problem, says how to fix it. Its exit status is 0 only when all is well.
+ *
+ * It is run by a person, with the permissions they choose: checks that need a
+ * permission that was not granted say so rather than fail.
+ *
+ * @module
+ */
+
+import type { CommandContext } from "../commands.ts";
+import { withRedis } from "../commands.ts";
+import { missingPermissionFlags, queryDenoPermission } from "../permissions.ts";
+import { hostPort, parseRedisAddress } from "../../redis/address.ts";
+import { messageOf } from "../../protocol/wire.ts";
+import { needsWholeEnvironment } from "../config.ts";
+
+/** One check's outcome. */
+export interface Finding {
+  /** What was checked. */
+  check: string;
+  /** Whether it is fine. */
+  ok: boolean;
+  /** What was found. */
+  detail: string;
+  /** How to fix it, for a problem. */
+  fix?: string;
+}
+
+/**
+ * Runs every check and prints one line per check.
+ *
+ * @param context The configuration and the printer.
+ * @returns 0 when all is well, 1 otherwise.
+ */
+export async function runDoctor(context: CommandContext): Promise<number> {
+  const findings = [
+    await checkGo(),
+    checkCacheDir(context.dir),
+    ...(await checkRedis(context)),
+    checkPermissions(context),
+  ];
+  for (const finding of findings) {
+    context.print(`${finding.ok ? "ok     " : "PROBLEM"} ${finding.check}: ${finding.detail}`);
+    if (finding.fix !== undefined) context.print(`        fix: ${finding.fix}`);
+  }
+  const problems = findings.filter((finding) => !finding.ok).length;
+  context.print(problems === 0 ? "all is well" : `${problems} problem${problems === 1 ? "" : "s"}`);
+  return problems === 0 ? 0 : 1;
+}
+
+async function checkGo(): Promise<Finding> {
+  const check = "go command";
+  if (!queryDenoPermission({ name: "run", command: "go" })) {
+    return {
+      check,
+      ok: false,
+      detail: "not checked: running go is not permitted",
+      fix: "run doctor with --allow-run=go",
+    };
+  }
+  try {
+    // GOCACHEPROG is cleared: otherwise this go command would start this program.
+    const output = await new Deno.Command("go", {
+      args: ["env", "GOVERSION"],
+      env: { GOCACHEPROG: "" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const version = new TextDecoder().decode(output.stdout).trim();
+    const minor = Number(/^go1\.(\d+)/.exec(version)?.[1] ?? 0);
+    if (minor >= 24) return { check, ok: true, detail: version };
+    return {
+      check,
+      ok: false,
+      detail: version || "unknown version",
+      fix: "install Go 1.24 or newer",
+    };
+  } catch (error) {
+    return {
+      check,
+      ok: false,
+      detail: messageOf(error),
+      fix: "install Go 1.24 or newer and put it on PATH",
+    };
+  }
+}
+
+function checkCacheDir(dir: string): Finding {
+  const check = `cache directory ${dir}`;
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+    const probe = `${dir}/.gocacheprog-doctor-${Deno.pid}`;
+    Deno.writeTextFileSync(probe, "probe\n");
+    Deno.removeSync(probe);
+    return { check, ok: true, detail: "exists and is writable" };
+  } catch (error) {
+    return {
+      check,
+      ok: false,
+      detail: messageOf(error),
+      fix: "create it and make it writable by this user, or point --dir (or GOCACHE) elsewhere",
+    };
+  }
+}
+
+async function checkRedis(context: CommandContext): Promise<Finding[]> {
+  const remote = context.remote;
+  if (remote === undefined) {
+    return [{ check: "redis", ok: true, detail: "not configured (local cache only)" }];
+  }
+  const tls = remote.tls !== undefined ||
+    [...remote.urls, ...(remote.sentinels ?? [])].some((url) => parseRedisAddress(url).tls);
+  const where = [...remote.urls, ...(remote.sentinels ?? [])].map((url) =>
+    hostPort(parseRedisAddress(url))
+  ).join(",");
+  try {
+    return await withRedis(remote, context.config.redisTimeoutMillis, async (redis) => {
+      const rtt = await redis.pingMillis();
+      const findings: Finding[] = [{
+        check: `redis ${redis.description}`,
+        ok: true,
+        detail: "reachable",
+      }];
+      findings.push({
+        check: "redis round trip",
+        ok: rtt < 50,
+        detail: `${rtt.toFixed(2)} ms`,
+        ...(rtt < 50 ? {} : { fix: "put Redis closer to the runners: every lookup pays this" }),
+      });
+      findings.push({
+        check: "redis TLS",
+        ok: true,
+        detail: tls ? "in use" : "not in use (plain TCP)",
+      });
+      return findings;
+    });
+  } catch (error) {
+    const detail = messageOf(error);
+    let fix = `check that Redis runs at ${where} and that this host may connect to it`;
+    if (/WRONGPASS|NOAUTH|invalid username-password/i.test(detail)) {
+      fix = "check GOCACHEPROG_REDIS_PASSWORD (or --redis-password-file) and --redis-user";
+    } else if (/certificate|SSL|TLS/i.test(detail)) {
+      fix = "check --redis-tls-ca, --redis-tls-cert and --redis-tls-key, and rediss:// in the URL";
+    } else if (/NotCapable|Requires net access/i.test(detail)) {
+      fix = `run with --allow-net=${where.replace(/:\d+/g, "")}`;
+    }
+    return [{ check: `redis ${where}`, ok: false, detail, fix }];
+  }
+}
+
+function checkPermissions(context: CommandContext): Finding {
+  const hosts = context.remote === undefined
+    ? []
+    : [...context.remote.urls, ...(context.remote.sentinels ?? [])].map((url) =>
+      hostPort(parseRedisAddress(url))
+    );
+  const missing = missingPermissionFlags(
+    {
+      dir: context.dir,
+      netHosts: hosts,
+      allEnv: context.remote !== undefined &&
+        needsWholeEnvironment({
+          urls: context.remote.urls,
+          sentinels: context.remote.sentinels ?? [],
+        }),
+    },
+    queryDenoPermission,
+  );
+  if (missing.length === 0) {
+    return { check: "deno permissions", ok: true, detail: "everything serving needs is granted" };
+  }
+  return {
+    check: "deno permissions",
+    ok: false,
+    detail: `serving would need ${missing.join(" ")}`,
+    fix: "add them to the deno run (or deno install) command in GOCACHEPROG",
+  };
+}

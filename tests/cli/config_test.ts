@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import {
+  FLAGS,
+  parseConfig,
+  REDIS_ENV_PERMISSION,
+  resolveCacheDir,
+  usage,
+} from "../../src/cli/config.ts";
+import { VERSION } from "../../src/version.ts";
+
+const noEnv = () => undefined;
+const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
+
+Deno.test("parseConfig() takes long flags and the seed's single-dash spellings", () => {
+  for (const args of [["--dir", "/c"], ["--dir=/c"], ["-dir", "/c"], ["-dir=/c"]]) {
+    assert.equal(parseConfig(args, noEnv).dir, "/c", args.join(" "));
+  }
+  const config = parseConfig(["-log-metrics", "--log-req", "-log-resp=true"], noEnv);
+  assert.equal(config.logMetrics, true);
+  assert.equal(config.logRequests, true);
+  assert.equal(config.logResponses, true);
+  assert.equal(parseConfig(["--log-metrics=false"], noEnv).logMetrics, false);
+});
+
+Deno.test("parseConfig() falls back to environment variables, flags first", () => {
+  assert.equal(parseConfig([], envOf({ GOCACHE: "/g" })).dir, "/g");
+  assert.equal(parseConfig([], envOf({ GOCACHE: "/g", GOCACHEPROG_DIR: "/p" })).dir, "/p");
+  assert.equal(parseConfig(["--dir", "/f"], envOf({ GOCACHEPROG_DIR: "/p" })).dir, "/f");
+  assert.equal(parseConfig([], envOf({ GOCACHEPROG_LOG_METRICS: "1" })).logMetrics, true);
+  assert.equal(
+    parseConfig(["--log-metrics=false"], envOf({ GOCACHEPROG_LOG_METRICS: "1" })).logMetrics,
+    false,
+  );
+});
+
+Deno.test("parseConfig() rejects what it does not understand, saying what", () => {
+  assert.throws(() => parseConfig(["--bogus"], noEnv), /Unknown flag "--bogus"/);
+  assert.throws(() => parseConfig(["--dir"], noEnv), /needs a value/);
+  assert.throws(() => parseConfig(["--dir="], noEnv), /non-empty value/);
+  assert.throws(() => parseConfig(["build"], noEnv), /Unknown command "build"/);
+  assert.throws(() => parseConfig(["trim", "extra"], noEnv), /Unexpected argument "extra"/);
+  assert.throws(() => parseConfig(["--log-metrics=maybe"], noEnv), /true or false, not "maybe"/);
+  assert.throws(() => parseConfig([], envOf({ GOCACHEPROG_LOG_REQ: "x" })), /GOCACHEPROG_LOG_REQ/);
+});
+
+Deno.test("resolveCacheDir() makes the directory absolute and refuses none or off", () => {
+  assert.equal(resolveCacheDir({ ...parseConfig([], noEnv), dir: "/a/b/" }, () => "/cwd"), "/a/b");
+  assert.equal(
+    resolveCacheDir({ ...parseConfig([], noEnv), dir: "rel" }, () => "/cwd"),
+    "/cwd/rel",
+  );
+  assert.throws(() => resolveCacheDir(parseConfig([], noEnv), () => "/"), /--dir DIR/);
+  assert.throws(
+    () => resolveCacheDir({ ...parseConfig([], noEnv), dir: "off" }, () => "/"),
+    /"off"/,
+  );
+});
+
+Deno.test("usage() lists every flag and its environment variable", () => {
+  const text = usage(VERSION);
+  for (const flag of FLAGS) {
+    assert.ok(text.includes(`--${flag.name}`), flag.name);
+    if (flag.env !== undefined) assert.ok(text.includes(`$${flag.env}`), flag.env);
+  }
+});
+
+Deno.test("VERSION matches deno.json", async () => {
+  const manifest = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  assert.equal(VERSION, manifest.version);
+});
+
+Deno.test("parseConfig() reads the Redis flags, the seed's spellings and their environment variables", () => {
+  const config = parseConfig(
+    [
+      "-r-urls",
+      "a:1,b:2",
+      "--redis-url",
+      "c:3",
+      "-r-usr",
+      "u",
+      "-r-prefix",
+      "team",
+      "--redis-ttl",
+      "2d",
+    ],
+    noEnv,
+  );
+  assert.deepEqual(config.redisUrls, ["a:1", "b:2", "c:3"]);
+  assert.equal(config.redisUser, "u");
+  assert.equal(config.redisPrefix, "team");
+  assert.equal(config.redisTtlMillis, 2 * 86_400_000);
+  assert.equal(config.redisTimeoutMillis, 1000);
+  assert.equal(config.uploadWaitMillis, 5000);
+  assert.equal(config.compress, "none");
+  const fromEnv = parseConfig(
+    [],
+    envOf({
+      GOCACHEPROG_REDIS_URL: "redis://x:6379",
+      GOCACHEPROG_REDIS_PASSWORD: "p",
+      GOCACHEPROG_READ_ONLY: "true",
+      GOCACHEPROG_UPLOAD_WAIT: "250ms",
+    }),
+  );
+  assert.deepEqual(fromEnv.redisUrls, ["redis://x:6379"]);
+  assert.equal(fromEnv.redisPassword, "p");
+  assert.equal(fromEnv.redisPasswordOnCommandLine, false);
+  assert.equal(fromEnv.readOnly, true);
+  assert.equal(fromEnv.uploadWaitMillis, 250);
+  assert.equal(parseConfig(["-r-pwd", "p"], noEnv).redisPasswordOnCommandLine, true);
+});
+
+Deno.test("parseConfig() rejects bad durations and compression names", () => {
+  assert.throws(() => parseConfig(["--redis-ttl", "soon"], noEnv), /duration/);
+  assert.throws(() => parseConfig(["--redis-ttl", "10ms"], noEnv), /at least 1s/);
+  assert.throws(() => parseConfig(["--compress", "lz4"], noEnv), /none or zstd/);
+  assert.equal(parseConfig(["--compress=zstd"], noEnv).compress, "zstd");
+});
+
+Deno.test("parseConfig() reads commands, trimming and metrics settings", () => {
+  assert.equal(parseConfig([], noEnv).command, "serve");
+  const trim = parseConfig(["trim", "--max-size", "10G", "--trim-age", "2d"], noEnv);
+  assert.equal(trim.command, "trim");
+  assert.equal(trim.maxSizeBytes, 10 * 1024 ** 3);
+  assert.equal(trim.trimAgeMillis, 2 * 86_400_000);
+  assert.equal(parseConfig([], noEnv).trimAgeMillis, 5 * 86_400_000);
+  assert.equal(parseConfig(["--max-size=512MiB"], noEnv).maxSizeBytes, 512 * 1024 ** 2);
+  assert.equal(
+    parseConfig([], envOf({ GOCACHEPROG_METRICS_FILE: "/m.jsonl" })).metricsFile,
+    "/m.jsonl",
+  );
+  assert.equal(parseConfig(["clear", "--remote"], noEnv).clearRemote, true);
+  assert.throws(() => parseConfig(["clear"], noEnv), /exactly one of --local and --remote/);
+  assert.throws(() => parseConfig(["prefetch"], noEnv), /prefetch needs Redis/);
+  assert.equal(
+    parseConfig(["prefetch"], envOf({ GOCACHEPROG_REDIS_URL: "127.0.0.1:6379" })).command,
+    "prefetch",
+  );
+  assert.throws(() => parseConfig(["--max-size", "lots"], noEnv), /size such as/);
+});
+
+Deno.test("the README's flags table lists every flag with its environment variable", async () => {
+  const text = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  assert.ok(text.includes(`--allow-env=${REDIS_ENV_PERMISSION}`), "the Redis mode permission");
+  const readme = text.split("\n");
+  for (const flag of FLAGS) {
+    const row = readme.find((line) =>
+      line.startsWith(`| \`--${flag.name} `) || line.startsWith(`| \`--${flag.name}\``)
+    );
+    assert.ok(row !== undefined, `--${flag.name} has a row`);
+    if (flag.env !== undefined) assert.ok(row.includes(`\`${flag.env}\``), row);
+  }
+});

@@ -1,0 +1,157 @@
+/**
+ * Least privilege: with exactly the README's flags the program works (the end-to-end
+ * tests build through it that way); anything outside them is refused before the
+ * handshake, with the flag to add; and a `deno install`ed command runs a real build.
+ */
+import assert from "node:assert/strict";
+import { missingPermissionFlags } from "../../src/cli/permissions.ts";
+import { freshGoCache, goWorkspace, makeGoModule, runGo } from "../support/go.ts";
+import { runCommand } from "../support/process.ts";
+import { gocacheprogValue, MOD_TS, programArgv } from "../support/program.ts";
+import { startRedis } from "../support/redis_server.ts";
+import { REPO_ROOT, tempDir } from "../support/tools.ts";
+import { ENV_PERMISSION } from "../../src/cli/config.ts";
+
+Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
+  const granted = new Set(["read:/c"]);
+  const missing = missingPermissionFlags(
+    { dir: "/c", netHosts: ["cache:6379", "10.0.0.2:7000"], allEnv: true },
+    (descriptor) =>
+      granted.has(`${descriptor.name}:${"path" in descriptor ? descriptor.path : ""}`),
+  );
+  assert.deepEqual(missing, ["--allow-write=/c", "--allow-net=cache,10.0.0.2", "--allow-env"]);
+  assert.deepEqual(
+    missingPermissionFlags({ dir: "/c", netHosts: [], allEnv: false }, () => true),
+    [],
+  );
+});
+
+Deno.test("a cache directory outside the granted one is refused before the handshake", async () => {
+  await using allowed = await tempDir();
+  await using other = await tempDir();
+  const argv = programArgv({ dir: allowed.path, passDir: false, args: ["--dir", other.path] });
+  const result = await runCommand(argv);
+  assert.equal(result.code, 2);
+  assert.equal(result.stdout, "", "no handshake");
+  assert.match(result.stderr, new RegExp(`--allow-read=${other.path} --allow-write=${other.path}`));
+});
+
+Deno.test("a Redis host outside --allow-net, or a Cluster without the whole environment, is refused with the flag to add", async () => {
+  await using dir = await tempDir();
+  const otherHost = programArgv({
+    dir: dir.path,
+    redisHosts: ["127.0.0.1"],
+    args: ["--redis-url", "127.0.0.2:6379"],
+  });
+  const denied = await runCommand(otherHost);
+  assert.equal(denied.code, 2);
+  assert.match(denied.stderr, /--allow-net=127\.0\.0\.2/);
+  // A standalone server needs only our variables and the CI ones (every end-to-end test
+  // runs so); a Cluster loads ioredis, which reads the whole environment.
+  const cluster = programArgv({
+    dir: dir.path,
+    redisHosts: ["127.0.0.1"],
+    args: ["--redis-url", "127.0.0.1:7000,127.0.0.1:7001"],
+  });
+  const result = await runCommand(cluster);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /missing Deno permissions: run deno with --allow-env /);
+});
+
+Deno.test("a password file that may not be read is refused with the flag to add", async () => {
+  await using dir = await tempDir();
+  const secret = `${dir.path}/secret-elsewhere`;
+  await Deno.writeTextFile(secret, "hunter2\n");
+  const argv = programArgv({
+    dir: `${dir.path}/cache`,
+    redisHosts: ["127.0.0.1"],
+    args: ["--redis-url", "127.0.0.1:6379", "--redis-password-file", secret],
+  });
+  const result = await runCommand(argv);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, new RegExp(`--allow-read=${secret}`));
+  assert.ok(!result.stderr.includes("hunter2"));
+});
+
+Deno.test("deno install from the checkout gives a command that runs a real go build", async () => {
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
+  const root = `${work.dir}/install-root`;
+  const install = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "install",
+      "-g",
+      "--root",
+      root,
+      "--no-prompt",
+      `--config=${REPO_ROOT}/deno.json`,
+      "-n",
+      "gocacheprog",
+      `--allow-read=${gocache}`,
+      `--allow-write=${gocache}`,
+      `--allow-env=${ENV_PERMISSION}`,
+      MOD_TS,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(install.success, new TextDecoder().decode(install.stderr));
+  const command = `${root}/bin/gocacheprog`;
+  const first = await runGo(["build", "./..."], {
+    cwd: module,
+    gocache,
+    gocacheprog: `${command} --log-metrics`,
+  });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /gocacheprog: \d+ gets/);
+  const version = await new Deno.Command(command, { args: ["--version"], stdout: "piped" })
+    .output();
+  assert.match(new TextDecoder().decode(version.stdout), /^gocacheprog \d+\.\d+\.\d+/);
+});
+
+Deno.test("a password from the environment or a file never shows in arguments, logs or errors", async () => {
+  await using work = await tempDir();
+  const module = `${work.path}/module`;
+  await Deno.mkdir(module);
+  await makeGoModule(module);
+  await using redis = await startRedis({ dir: work.path, password: "correct-horse" });
+  const secretFile = `${work.path}/redis-password`;
+  await Deno.writeTextFile(secretFile, "battery-staple-from-file\n");
+  const cases = [
+    {
+      secret: "battery-staple-from-env",
+      args: [],
+      env: { GOCACHEPROG_REDIS_PASSWORD: "battery-staple-from-env" },
+    },
+    { secret: "battery-staple-from-file", args: ["--redis-password-file", secretFile], env: {} },
+  ];
+  for (const [i, { secret, args, env }] of cases.entries()) {
+    const gocache = await freshGoCache(work.path, `cache-${i}`);
+    const argv = programArgv({
+      dir: gocache,
+      passDir: false,
+      redisHosts: ["127.0.0.1"],
+      extraRead: [secretFile],
+      args: [
+        "--redis-url",
+        `127.0.0.1:${redis.port}`,
+        "--log-req",
+        "--log-resp",
+        "--log-metrics",
+        ...args,
+      ],
+    });
+    assert.ok(!argv.join(" ").includes(secret), "not in the program's arguments");
+    const result = await runGo(["build", "./..."], {
+      cwd: module,
+      gocache,
+      gocacheprog: gocacheprogValue(argv),
+      env,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /gocacheprog: request \d+ get/, "request logging was on");
+    assert.match(result.stderr, /WRONGPASS|invalid username-password/, "the refusal is reported");
+    assert.ok(!result.stderr.includes(secret), `the password shows in stderr:\n${result.stderr}`);
+    assert.ok(!result.stdout.includes(secret));
+  }
+});

@@ -1,0 +1,180 @@
+/**
+ * End to end with the real go command: GOCACHEPROG set to this program, run from the
+ * checkout with the README's permission flags, reading the directory from $GOCACHE.
+ */
+import assert from "node:assert/strict";
+import { sha256Base64 } from "../support/fake_go_client.ts";
+import { compiledPackages, freshGoCache, goWorkspace, runGo } from "../support/go.ts";
+import { gocacheprogValue, programArgv } from "../support/program.ts";
+
+const FIXTURE_PACKAGES = [
+  "example.com/fixture/greet",
+  "example.com/fixture/lib",
+  "example.com/fixture/mathx",
+  "main", // cmd/app: a main package compiles as "main"
+];
+
+function program(gocache: string, args: string[] = []): string {
+  return gocacheprogValue(programArgv({ dir: gocache, passDir: false, args }));
+}
+
+function assertOk(result: { code: number; stderr: string }, what: string): void {
+  assert.equal(result.code, 0, `${what} failed:\n${result.stderr}`);
+}
+
+Deno.test("go build through gocacheprog twice: the second build compiles nothing", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
+  const first = await runGo(["build", "-x", "./..."], {
+    cwd: module,
+    gocache,
+    gocacheprog: program(gocache),
+  });
+  assertOk(first, "first build");
+  assert.deepEqual(compiledPackages(first.stderr), FIXTURE_PACKAGES);
+  const second = await runGo(["build", "-x", "./..."], {
+    cwd: module,
+    gocache,
+    gocacheprog: program(gocache, ["--log-metrics"]),
+  });
+  assertOk(second, "second build");
+  assert.deepEqual(compiledPackages(second.stderr), []);
+  // Linking cmd/app still makes a lookup of its own; what matters is that nothing compiles.
+  const summary = /gocacheprog: (\d+) gets \((\d+) hits, (\d+) misses, 0 errors\)/.exec(
+    second.stderr,
+  );
+  assert.ok(summary !== null, second.stderr);
+  assert.ok(Number(summary[2]) > 100 && Number(summary[3]) <= 2, summary[0]);
+});
+
+Deno.test("go test twice shows (cached); after go clean -testcache the tests run again", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
+  // GODEBUG is one of a test's inputs, so every run sets the same value.
+  const options = {
+    cwd: module,
+    gocache,
+    gocacheprog: program(gocache),
+    env: { GODEBUG: "gocachetest=1" },
+  };
+  const first = await runGo(["test", "./..."], options);
+  assertOk(first, "first go test");
+  assert.doesNotMatch(first.stdout, /\(cached\)/);
+  const second = await runGo(["test", "./..."], options);
+  assertOk(second, "second go test");
+  assert.match(second.stdout, /ok\s+example\.com\/fixture\/lib\s+\(cached\)/);
+  assert.match(second.stdout, /ok\s+example\.com\/fixture\/mathx\s+\(cached\)/);
+  assertOk(await runGo(["clean", "-testcache"], options), "go clean -testcache");
+  const third = await runGo(["test", "./..."], options);
+  assertOk(third, "third go test");
+  assert.doesNotMatch(third.stdout, /\(cached\)/);
+  assert.match(third.stderr, /expired due to go clean -testcache/);
+});
+
+Deno.test("go build -o out.a of a library twice: the stored output survives", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { dir, module, gocache } = work;
+  const gocacheprog = program(gocache);
+  for (const round of [1, 2]) {
+    const result = await runGo(["build", "-o", `${dir}/out${round}.a`, "./lib"], {
+      cwd: module,
+      gocache,
+      gocacheprog,
+    });
+    assertOk(result, `build -o, round ${round}`);
+    assert.ok((await Deno.stat(`${dir}/out${round}.a`)).size > 0);
+  }
+  const again = await runGo(["build", "-x", "./lib"], { cwd: module, gocache, gocacheprog });
+  assertOk(again, "build after -o");
+  assert.deepEqual(
+    compiledPackages(again.stderr),
+    [],
+    "the cached archive was copied, not moved away",
+  );
+});
+
+Deno.test("what gocacheprog stored, the go command's own cache reuses, and the other way round", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { dir, module, gocache } = work;
+  assertOk(
+    await runGo(["build", "./..."], { cwd: module, gocache, gocacheprog: program(gocache) }),
+    "program build",
+  );
+  const native = await runGo(["build", "-x", "./..."], { cwd: module, gocache });
+  assertOk(native, "native build");
+  assert.deepEqual(compiledPackages(native.stderr), [], "native build after the program");
+
+  const other = await freshGoCache(dir, "other");
+  assertOk(await runGo(["build", "./..."], { cwd: module, gocache: other }), "native build");
+  const viaProgram = await runGo(["build", "-x", "./..."], {
+    cwd: module,
+    gocache: other,
+    gocacheprog: program(other),
+  });
+  assertOk(viaProgram, "program build after native");
+  assert.deepEqual(compiledPackages(viaProgram.stderr), [], "program build after the native one");
+});
+
+Deno.test("two go builds at the same time share one directory safely", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
+  const gocacheprog = program(gocache);
+  const builds = await Promise.all([
+    runGo(["build", "./..."], { cwd: module, gocache, gocacheprog }),
+    runGo(["vet", "./..."], { cwd: module, gocache, gocacheprog }),
+    runGo(["build", "./..."], { cwd: module, gocache, gocacheprog }),
+  ]);
+  builds.forEach((result, i) => assertOk(result, `concurrent go command ${i}`));
+  const after = await runGo(["build", "-x", "./..."], { cwd: module, gocache, gocacheprog });
+  assertOk(after, "build after the concurrent ones");
+  assert.deepEqual(compiledPackages(after.stderr), []);
+  const leftovers = [];
+  for await (const shard of Deno.readDir(gocache)) {
+    if (!shard.isDirectory) continue;
+    for await (const file of Deno.readDir(`${gocache}/${shard.name}`)) {
+      if (file.name.includes(".tmp-")) leftovers.push(file.name);
+    }
+  }
+  assert.deepEqual(leftovers, [], "no temporary file is left behind");
+});
+
+Deno.test("a 64 MiB compile output goes through the pipe and stays within 150 MB", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
+  const blob = new Uint8Array(64 << 20);
+  for (let offset = 0; offset < blob.length; offset += 65536) {
+    crypto.getRandomValues(blob.subarray(offset, offset + 65536));
+  }
+  await Deno.mkdir(`${module}/big`);
+  await Deno.writeFile(`${module}/big/blob.bin`, blob);
+  await Deno.writeTextFile(
+    `${module}/big/big.go`,
+    'package big\n\nimport _ "embed"\n\n// Blob is large.\n//\n//go:embed blob.bin\nvar Blob []byte\n',
+  );
+  const gocacheprog = program(gocache, ["--log-metrics"]);
+  const first = await runGo(["build", "./big"], { cwd: module, gocache, gocacheprog });
+  assertOk(first, "build of the big package");
+  const written = /, ([\d.]+) MiB written/.exec(first.stderr);
+  assert.ok(written !== null && Number(written[1]) >= 64, first.stderr);
+  const peak = /peak RSS ([\d.]+) MiB/.exec(first.stderr);
+  assert.ok(peak !== null && Number(peak[1]) * 1.048576 <= 150, first.stderr);
+  const second = await runGo(["build", "-x", "./big"], { cwd: module, gocache, gocacheprog });
+  assertOk(second, "second build of the big package");
+  assert.deepEqual(compiledPackages(second.stderr), []);
+  assert.ok(await sha256Base64(blob), "the blob was hashed");
+});
+
+Deno.test("go list -export prints an absolute path into GOCACHE that exists after the go command exits", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { module, gocache } = work;
+  const result = await runGo(["list", "-export", "-f", "{{.Export}}", "./lib"], {
+    cwd: module,
+    gocache,
+    gocacheprog: program(gocache),
+  });
+  assertOk(result, "go list -export");
+  const path = result.stdout.trim();
+  assert.ok(path.startsWith(`${gocache}/`), path);
+  assert.doesNotMatch(path.slice(path.lastIndexOf("/")), /\./, "no extension in the file name");
+  assert.ok((await Deno.stat(path)).size > 0);
+});

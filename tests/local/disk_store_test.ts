@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { DiskStore } from "../../src/local/disk_store.ts";
+import type { Hit, LocalStore, PutRequest } from "../../src/store.ts";
+import { encodeNativeEntry } from "../../src/local/native_entry.ts";
+import { tempDir } from "../support/tools.ts";
+
+const ACTION = "a05ab2cd314eed12ab0fcdecaa46dc121c69370bc8d37d72be6ca989464f76c4";
+const HELLO = new TextEncoder().encode("hello");
+const HELLO_ID = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+async function put(store: LocalStore, request: PutRequest, ...chunks: Uint8Array[]): Promise<Hit> {
+  const writer = store.startPut(request);
+  for (const chunk of chunks) await writer.write(chunk);
+  return await writer.commit();
+}
+
+Deno.test("DiskStore stores in the go command's layout and finds what it stored", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  assert.equal(store.get(ACTION), undefined);
+  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  assert.equal(stored.diskPath, `${dir.path}/2c/${HELLO_ID}-d`);
+  assert.equal(await Deno.readTextFile(stored.diskPath), "hello");
+  const entry = await Deno.readTextFile(`${dir.path}/a0/${ACTION}-a`);
+  assert.match(entry, new RegExp(`^v1 ${ACTION} ${HELLO_ID} +5 +\\d+\\n$`));
+  assert.deepEqual(store.get(ACTION), stored);
+});
+
+Deno.test("DiskStore.get() is a miss when the output is gone or has the wrong size", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  await Deno.writeTextFile(stored.diskPath, "hell");
+  assert.equal(store.get(ACTION), undefined, "wrong size");
+  await Deno.remove(stored.diskPath);
+  assert.equal(store.get(ACTION), undefined, "missing output");
+});
+
+Deno.test("DiskStore.get() is a miss for an entry file that names another action or is corrupt", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const other = "b".repeat(64);
+  await Deno.writeTextFile(
+    store.entryPath(ACTION),
+    encodeNativeEntry({ actionId: other, outputId: HELLO_ID, size: 5, timeNanos: 1n }),
+  );
+  assert.equal(store.get(ACTION), undefined);
+  await Deno.writeTextFile(store.entryPath(ACTION), "garbage");
+  assert.equal(store.get(ACTION), undefined);
+});
+
+Deno.test("DiskStore does not rewrite an output that already exists with the right size", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const first = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const before = await Deno.stat(first.diskPath);
+  await put(store, { actionId: "c".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
+  const after = await Deno.stat(first.diskPath);
+  assert.equal(after.ino, before.ino, "same inode: the file was not replaced");
+});
+
+Deno.test("DiskStore stores an empty body as an empty file", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+  const stored = await put(store, { actionId: ACTION, outputId: empty, size: 0 });
+  assert.equal((await Deno.stat(stored.diskPath)).size, 0);
+  assert.equal(store.get(ACTION)?.size, 0);
+});
+
+Deno.test("DiskStore streams a large body through a temporary file in the shard directory", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const outputId = "d".repeat(64);
+  const writer = store.startPut({ actionId: ACTION, outputId, size: 3 << 20 });
+  const piece = new Uint8Array(1 << 20).fill(7);
+  for (let i = 0; i < 3; i++) await writer.write(piece);
+  const temporaries = [...Deno.readDirSync(`${dir.path}/dd`)].map((entry) => entry.name);
+  assert.equal(temporaries.length, 1);
+  assert.match(temporaries[0]!, /^d{64}-d\.tmp-/);
+  const stored = await writer.commit();
+  assert.equal((await Deno.stat(stored.diskPath)).size, 3 << 20);
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/dd`)].map((entry) => entry.name), [
+    `${outputId}-d`,
+  ]);
+});
+
+Deno.test("DiskStore's abort() leaves nothing behind", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const writer = store.startPut({ actionId: ACTION, outputId: "d".repeat(64), size: 2 << 20 });
+  await writer.write(new Uint8Array(2 << 20));
+  await writer.abort();
+  assert.deepEqual([...Deno.readDirSync(`${dir.path}/dd`)], []);
+  assert.equal(store.get(ACTION), undefined);
+});
+
+Deno.test("DiskStore instances sharing a directory never see a partial file", async () => {
+  await using dir = await tempDir();
+  const stores = await Promise.all([DiskStore.open(dir.path), DiskStore.open(dir.path)]);
+  const body = new Uint8Array(2 << 20).fill(1);
+  const outputId = "e".repeat(64);
+  const writers = stores.map((store, i) =>
+    store.startPut({ actionId: String(i).repeat(64), outputId, size: body.length })
+  );
+  const reads: (Hit | undefined)[] = [];
+  await Promise.all(writers.map(async (writer, i) => {
+    for (let offset = 0; offset < body.length; offset += 65536) {
+      await writer.write(body.subarray(offset, offset + 65536));
+      reads.push(stores[1 - i]!.get(String(1 - i).repeat(64)));
+    }
+    await writer.commit();
+  }));
+  for (const read of reads) {
+    if (read !== undefined) assert.equal((await Deno.stat(read.diskPath)).size, body.length);
+  }
+  for (const store of stores) {
+    assert.equal(store.get("0".repeat(64))?.size, body.length);
+    assert.equal(store.get("1".repeat(64))?.size, body.length);
+  }
+});
+
+Deno.test("DiskStore.open() refuses a relative directory", async () => {
+  await assert.rejects(DiskStore.open("relative/dir"), /must be absolute/);
+});
+
+Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at most hourly", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const old = new Date(Date.now() - 3 * 3_600_000);
+  for (const path of [store.entryPath(ACTION), stored.diskPath]) await Deno.utime(path, old, old);
+  const mtime = async (path: string) => (await Deno.stat(path)).mtime!.getTime();
+  assert.equal(store.has(ACTION), true);
+  assert.equal(await mtime(stored.diskPath), old.getTime(), "has() left the use time alone");
+  assert.equal(store.has("f".repeat(64)), false);
+  store.get(ACTION);
+  assert.ok(await mtime(stored.diskPath) > old.getTime(), "get() refreshed the output's use time");
+  assert.ok(await mtime(store.entryPath(ACTION)) > old.getTime(), "and the entry's");
+  await Deno.remove(stored.diskPath);
+  assert.equal(store.has(ACTION), true, "has() is the cheap check: the entry file only");
+  assert.equal(store.get(ACTION), undefined, "get() checks everything");
+});
+
+Deno.test("DiskStore.storeInBackground() writes the same files as a put, and leaves an output in place alone", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path, { readComputeTimes: true });
+  const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, computeMillis: 42 };
+  const stored = await store.storeInBackground(request, HELLO);
+  assert.equal(await Deno.readTextFile(stored.diskPath), "hello");
+  assert.deepEqual(store.get(ACTION), { ...stored, computeMillis: 42 });
+  const viaPut = await DiskStore.open(`${dir.path}/put`, { readComputeTimes: true });
+  const put = await viaPut.startPut({ ...request, timeNanos: stored.timeNanos });
+  await put.write(HELLO);
+  await put.commit();
+  for (const file of [`a0/${ACTION}-a`, `a0/${ACTION}-s`, `2c/${HELLO_ID}-d`]) {
+    assert.equal(
+      await Deno.readTextFile(`${dir.path}/${file}`),
+      await Deno.readTextFile(`${dir.path}/put/${file}`),
+      file,
+    );
+  }
+  // Another process may be reading an output already in place: it is not replaced.
+  const before = (await Deno.stat(stored.diskPath)).ino;
+  await store.storeInBackground(request, HELLO);
+  assert.equal((await Deno.stat(stored.diskPath)).ino, before);
+});

@@ -1,0 +1,57 @@
+/**
+ * Running commands to completion, with their output decoded and their wall time.
+ *
+ * @module
+ */
+
+/** The result of a command. */
+export interface CommandResult {
+  /** Exit status. */
+  code: number;
+  /** Standard output as text. */
+  stdout: string;
+  /** Standard error as text. */
+  stderr: string;
+  /** Wall time in milliseconds. */
+  millis: number;
+}
+
+/** Options for {@linkcode runCommand}. */
+export interface RunCommandOptions {
+  /** Environment variables, added to this process' unless `clearEnv`. */
+  env?: Record<string, string>;
+  /** Start from an empty environment. */
+  clearEnv?: boolean;
+  /** The working directory. */
+  cwd?: string;
+}
+
+/**
+ * Runs a command to completion and decodes its output.
+ *
+ * @param argv The command line.
+ * @param options Environment and working directory.
+ * @returns Its exit status, output and wall time.
+ */
+export async function runCommand(
+  argv: readonly string[],
+  options: RunCommandOptions = {},
+): Promise<CommandResult> {
+  const started = performance.now();
+  const output = await new Deno.Command(argv[0]!, {
+    args: argv.slice(1),
+    env: options.env ?? {},
+    clearEnv: options.clearEnv ?? false,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+    millis: performance.now() - started,
+  };
+}

@@ -1,0 +1,109 @@
+/**
+ * Running this program from the checkout, with the permission flags the README documents.
+ *
+ * @module
+ */
+
+import { ENV_PERMISSION, REDIS_ENV_PERMISSION } from "../../src/cli/config.ts";
+import { type CommandResult, runCommand } from "./process.ts";
+import { REPO_ROOT } from "./tools.ts";
+
+/** The program's entry point. */
+export const MOD_TS = `${REPO_ROOT}/mod.ts`;
+
+/** Options for {@linkcode programArgv}. */
+export interface ProgramOptions {
+  /** The cache directory, granted read and write; passed as `--dir` when `passDir`. */
+  dir: string;
+  /** Pass the directory with `--dir` (otherwise the program reads `$GOCACHE`). */
+  passDir?: boolean;
+  /** More program flags. */
+  args?: readonly string[];
+  /** Extra paths to allow reading (a password file, TLS certificates). */
+  extraRead?: readonly string[];
+  /** Redis hosts to allow connecting to; Redis mode also needs all of the environment. */
+  redisHosts?: readonly string[];
+}
+
+/**
+ * The command line that runs this program from the checkout with the permission flags
+ * the README documents: for the disk-only mode, or with `redisHosts` for Redis.
+ *
+ * @param options The directory and flags.
+ * @returns The argv, starting with the deno executable.
+ */
+export function programArgv(options: ProgramOptions): string[] {
+  const read = [options.dir, ...(options.extraRead ?? [])].join(",");
+  return [
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    `--config=${REPO_ROOT}/deno.json`,
+    `--allow-read=${read}`,
+    `--allow-write=${options.dir}`,
+    ...(options.redisHosts === undefined
+      ? [`--allow-env=${ENV_PERMISSION}`]
+      : [`--allow-net=${options.redisHosts.join(",")}`, `--allow-env=${REDIS_ENV_PERMISSION}`]),
+    MOD_TS,
+    ...(options.passDir === false ? [] : ["--dir", options.dir]),
+    ...(options.args ?? []),
+  ];
+}
+
+/**
+ * The GOCACHEPROG value for this program with a Redis on 127.0.0.1, with the README's
+ * permission flags for Redis and `--log-metrics` (the tests read its summary).
+ *
+ * @param gocache The cache directory (read by the program from `$GOCACHE`).
+ * @param port The Redis port.
+ * @param args More program flags.
+ * @returns The value.
+ */
+export function redisGocacheprog(
+  gocache: string,
+  port: number,
+  args: readonly string[] = [],
+): string {
+  return gocacheprogValue(programArgv({
+    dir: gocache,
+    passDir: false,
+    redisHosts: ["127.0.0.1"],
+    args: ["--redis-url", `127.0.0.1:${port}`, "--log-metrics", ...args],
+  }));
+}
+
+/**
+ * Joins an argv into a GOCACHEPROG value (the go command splits it on spaces).
+ *
+ * @param argv The command line; no element may contain a space.
+ * @returns The value.
+ */
+export function gocacheprogValue(argv: readonly string[]): string {
+  for (const arg of argv) {
+    if (/\s/.test(arg)) throw new Error(`GOCACHEPROG argument with a space: "${arg}"`);
+  }
+  return argv.join(" ");
+}
+
+/**
+ * Runs this program from the checkout with every permission, for its commands
+ * (`stats`, `clear`, `doctor`, `--help`) rather than for serving.
+ *
+ * @param args The program's arguments.
+ * @param env Extra environment variables.
+ * @returns Its exit status and output.
+ */
+export function runGocacheprog(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<CommandResult> {
+  return runCommand([
+    Deno.execPath(),
+    "run",
+    "--no-prompt",
+    "-A",
+    `--config=${REPO_ROOT}/deno.json`,
+    MOD_TS,
+    ...args,
+  ], { env });
+}
