@@ -1,31 +1,35 @@
 /**
- * The command-line program: parses flags, wires stdin and stdout to the protocol
- * engine over the disk store, and reports. The go command starts it once per go
- * process, so this file keeps its static imports to what the handshake needs.
+ * The command-line program: parses flags, checks permissions, wires stdin and stdout to
+ * the protocol engine over the store, and reports. The go command starts it once per go
+ * process, so this file keeps its static imports to what the handshake needs; the other
+ * commands, and the Redis code, are loaded when they are used.
  *
  * @module
  */
 
-import {
-  ENV_VARIABLES,
-  needsWholeEnvironment,
-  parseConfig,
-  resolveCacheDir,
-  usage,
-} from "./cli/config.ts";
-import type { Config } from "./cli/config.ts";
-import type { LocalStore } from "./store.ts";
-import { openStore } from "./cli/open_store.ts";
+import { type Config, parseConfig, resolveCacheDir } from "./cli/config.ts";
+import { usage } from "./cli/usage.ts";
+import type { CacheStore } from "./store.ts";
+import type { CommandContext } from "./cli/commands/context.ts";
+import { openCacheStore } from "./cli/open_store.ts";
 import { hostPort, parseRedisAddress } from "./redis/address.ts";
-import { missingPermissionFlags, queryDenoPermission } from "./cli/permissions.ts";
+import {
+  missingPermissionFlags,
+  needsWholeEnvironment,
+  queryDenoPermission,
+  readOwnEnv,
+} from "./cli/permissions.ts";
 import { readRemoteSettings, type RemoteSettings } from "./cli/remote_settings.ts";
 import { Logger, writeStderrLine } from "./util/log.ts";
 import { ServeMetrics } from "./protocol/serve_metrics.ts";
 import { serve } from "./protocol/serve.ts";
 import { VERSION } from "./version.ts";
-import { messageOf } from "./protocol/wire.ts";
+import { messageOf } from "./errors.ts";
 import { trimStore } from "./local/trim.ts";
 import { appendMetricsLine } from "./cli/job_metrics.ts";
+
+/** The most one go command spends trimming; the next one resumes where it stopped. */
+const TRIM_BUDGET_MILLIS = 30;
 
 /**
  * Runs the program.
@@ -36,7 +40,7 @@ import { appendMetricsLine } from "./cli/job_metrics.ts";
 export async function main(args: readonly string[]): Promise<number> {
   let config: Config;
   try {
-    config = parseConfig(args, readEnv);
+    config = parseConfig(args, readOwnEnv);
   } catch (error) {
     writeStderrLine(`gocacheprog: ${messageOf(error)} (see gocacheprog --help)`);
     return 2;
@@ -53,23 +57,7 @@ export async function main(args: readonly string[]): Promise<number> {
   let remote: RemoteSettings | undefined;
   try {
     dir = resolveCacheDir(config, () => Deno.cwd());
-    const netHosts = [...config.redisUrls, ...config.redisSentinels].map((url) =>
-      hostPort(parseRedisAddress(url))
-    );
-    const missing = missingPermissionFlags(
-      {
-        dir,
-        netHosts,
-        allEnv: needsWholeEnvironment({ urls: config.redisUrls, sentinels: config.redisSentinels }),
-      },
-      queryDenoPermission,
-    );
-    if (
-      config.metricsFile !== undefined &&
-      !queryDenoPermission({ name: "write", path: config.metricsFile })
-    ) {
-      missing.push(`--allow-write=${config.metricsFile}`);
-    }
+    const missing = missingPermissions(config, dir);
     // doctor reports missing permissions itself, among its other checks.
     if (missing.length > 0 && config.command !== "doctor") {
       writeStderrLine(
@@ -84,22 +72,63 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   if (config.command !== "serve") {
-    const context = { config, dir, ...(remote === undefined ? {} : { remote }), print: printLine };
-    // Loaded only here: serving, what every go command does, never needs them.
-    const { runClear, runPrefetch, runStats, runTrim } = await import("./cli/commands.ts");
-    switch (config.command) {
-      case "prefetch":
-        return await runPrefetch(context);
-      case "stats":
-        return await runStats(context);
-      case "trim":
-        return runTrim(context);
-      case "clear":
-        return await runClear(context);
-      case "doctor":
-        return await (await import("./cli/commands/doctor.ts")).runDoctor(context);
-    }
+    return await runCommand(config.command, {
+      config,
+      dir,
+      ...(remote === undefined ? {} : { remote }),
+      print: (line) => writeStdout(line + "\n"),
+    });
   }
+  return await serveGoCommand(config, dir, remote);
+}
+
+/** The permission flags missing for what this configuration will touch. */
+function missingPermissions(config: Config, dir: string): string[] {
+  const netHosts = [...config.redisUrls, ...config.redisSentinels].map((url) =>
+    hostPort(parseRedisAddress(url))
+  );
+  const missing = missingPermissionFlags(
+    {
+      dir,
+      netHosts,
+      allEnv: needsWholeEnvironment({ urls: config.redisUrls, sentinels: config.redisSentinels }),
+    },
+    queryDenoPermission,
+  );
+  if (
+    config.metricsFile !== undefined &&
+    !queryDenoPermission({ name: "write", path: config.metricsFile })
+  ) {
+    missing.push(`--allow-write=${config.metricsFile}`);
+  }
+  return missing;
+}
+
+/** Runs a command other than serving; each is loaded only when it is run. */
+async function runCommand(
+  command: Exclude<Config["command"], "serve">,
+  context: CommandContext,
+): Promise<number> {
+  switch (command) {
+    case "prefetch":
+      return await (await import("./cli/commands/prefetch.ts")).runPrefetch(context);
+    case "stats":
+      return await (await import("./cli/commands/stats.ts")).runStats(context);
+    case "trim":
+      return (await import("./cli/commands/trim.ts")).runTrim(context);
+    case "clear":
+      return await (await import("./cli/commands/clear.ts")).runClear(context);
+    case "doctor":
+      return await (await import("./cli/commands/doctor.ts")).runDoctor(context);
+  }
+}
+
+/** Serves one go command over stdin and stdout, then reports and trims. */
+async function serveGoCommand(
+  config: Config,
+  dir: string,
+  remote: RemoteSettings | undefined,
+): Promise<number> {
   // Ctrl-C reaches the whole process group: the go command handles it and closes our
   // stdin, and we finish cleanly on that end of input instead of dying mid-write.
   Deno.addSignalListener("SIGINT", () => {});
@@ -112,11 +141,9 @@ export async function main(args: readonly string[]): Promise<number> {
         "use GOCACHEPROG_REDIS_PASSWORD or --redis-password-file instead",
     );
   }
-  let store: LocalStore | undefined;
-  const open = async (): Promise<LocalStore> =>
-    store = await openStore({ config, dir, remote, logger, recordManifest: true });
+  let store: CacheStore | undefined;
   try {
-    await serve(open, {
+    await serve(async () => store = await openCacheStore({ config, dir, remote, logger }), {
       input: Deno.stdin,
       output: writeStdoutOrExit,
       logger,
@@ -157,22 +184,6 @@ export async function main(args: readonly string[]): Promise<number> {
     }
   }
   return 0;
-}
-
-/** The most one go command spends trimming; the next one resumes where it stopped. */
-const TRIM_BUDGET_MILLIS = 30;
-
-function printLine(line: string): void {
-  writeStdout(line + "\n");
-}
-
-/** Reads a variable this program knows about, or nothing when not permitted. */
-function readEnv(name: string): string | undefined {
-  if (!ENV_VARIABLES.includes(name)) return undefined;
-  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
-    return undefined;
-  }
-  return Deno.env.get(name);
 }
 
 function writeStdout(text: string): void {

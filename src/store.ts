@@ -1,11 +1,17 @@
 /**
  * The seam between the protocol engine and storage. The engine speaks only to a
- * {@linkcode LocalStore}: the go command needs every hit as a file on local disk, so
- * whatever stores entries elsewhere (Redis, S3, HTTP) is composed behind a local store
- * rather than beside it.
+ * {@linkcode CacheStore}: the go command needs every hit as a file on local disk, so
+ * whatever stores entries elsewhere (Redis, S3, HTTP) is a {@linkcode RemoteStore},
+ * composed behind a {@linkcode LocalStore} rather than beside it.
  *
  * @module
  */
+
+/**
+ * The deadline for one remote operation, and for connecting, unless configured: a
+ * remote that takes longer is treated as unavailable.
+ */
+export const DEFAULT_REMOTE_TIMEOUT_MILLIS = 1000;
 
 /** A cache hit that the go command can use: the output exists as a local file. */
 export interface Hit {
@@ -62,8 +68,12 @@ export interface PutWriter {
   abort(): Promise<void>;
 }
 
-/** A store whose outputs are local files, as the GOCACHEPROG protocol requires. */
-export interface LocalStore {
+/**
+ * What the protocol engine serves from: a store whose every hit is a local file, as the
+ * GOCACHEPROG protocol requires. The disk store is one; a remote-backed store, which
+ * fills a local store from a remote one, is another.
+ */
+export interface CacheStore {
   /**
    * Looks an entry up.
    *
@@ -82,25 +92,6 @@ export interface LocalStore {
    */
   startPut(request: PutRequest): PutWriter;
   /**
-   * Stores a whole, verified entry without holding the event loop's thread (optional:
-   * background work such as a prefetch uses it where it exists, and
-   * {@linkcode LocalStore.startPut} otherwise).
-   *
-   * @param request The entry's IDs and size.
-   * @param body The body.
-   * @returns The hit the entry now gives.
-   */
-  storeInBackground?(request: PutRequest, body: Uint8Array): Promise<Hit>;
-  /**
-   * Tells whether an entry is stored, cheaply and without counting as a use, for
-   * planning background work such as a prefetch (optional; `get` is used instead where
-   * it is missing). It may say yes for an entry that a get would then find incomplete.
-   *
-   * @param actionId The ActionID in hex.
-   * @returns Whether the entry is stored, as far as a cheap check can tell.
-   */
-  has?(actionId: string): boolean;
-  /**
    * Whether background work (an upload, a connection) is in progress that needs the
    * event loop. While it is not, the engine may block the thread reading its input,
    * which is the fastest way to wait for the next request. Absent means never busy.
@@ -112,6 +103,32 @@ export interface LocalStore {
   summary?(): string;
   /** The store's own counters, by name, for `--metrics-file`. */
   counters?(): Record<string, number>;
+}
+
+/**
+ * A {@linkcode CacheStore} on local disk, which a remote tier fills: it can also tell
+ * cheaply whether it holds an entry, and store a whole entry off the event loop's
+ * thread.
+ */
+export interface LocalStore extends CacheStore {
+  /**
+   * Tells whether an entry is stored, cheaply and without counting as a use, for
+   * planning background work such as a prefetch. It may say yes for an entry that a
+   * get would then find incomplete.
+   *
+   * @param actionId The ActionID in hex.
+   * @returns Whether the entry is stored, as far as a cheap check can tell.
+   */
+  has(actionId: string): boolean;
+  /**
+   * Stores a whole, verified entry without holding the event loop's thread, for
+   * background work that nobody waits on (a prefetch).
+   *
+   * @param request The entry's IDs and size.
+   * @param body The body.
+   * @returns The hit the entry now gives.
+   */
+  storeInBackground(request: PutRequest, body: Uint8Array): Promise<Hit>;
 }
 
 /** One entry as a remote store holds it: its description and its whole body. */
@@ -140,14 +157,20 @@ export interface RemoteGetOptions {
 
 /**
  * A store of whole entries elsewhere (Redis; later S3 or HTTP). It knows nothing of the
- * protocol or of local files: the {@linkcode LocalStore} in front of it verifies what
- * it returns and keeps the files the go command needs.
+ * protocol or of local files: the store in front of it verifies what it returns and
+ * keeps the files the go command needs in a {@linkcode LocalStore}.
+ *
+ * Every operation settles on its own, within the store's deadlines, and fails with an
+ * error whose type says what happened (see `errors.ts`): `DeadlineError` when the remote
+ * stopped answering, `RemoteFullError` when it refused a write for lack of memory,
+ * `RemoteAuthError` when it refused the credentials, `RemoteUnavailableError` when it is
+ * not connected, `CorruptEntryError` for a value that is not an entry.
  */
 export interface RemoteStore {
   /** Where the store is, for messages; never contains credentials. */
   readonly description: string;
   /** The latest connection error, if the store knows one, for messages. */
-  readonly lastError?: string | undefined;
+  readonly lastError?: Error | undefined;
   /**
    * Resolves once the store can be used, or fails to be.
    *
@@ -209,17 +232,4 @@ export interface RemoteStore {
   ping(): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
-}
-
-/** A value in a remote store that is not a valid entry: treated as a miss, never served. */
-export class CorruptEntryError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What is wrong with the value.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "CorruptEntryError";
-  }
 }

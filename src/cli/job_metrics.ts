@@ -9,7 +9,7 @@
  * @module
  */
 
-import { formatBytes, formatMillis } from "../protocol/serve_metrics.ts";
+import { formatBytes, formatMillis } from "../util/format.ts";
 
 /**
  * Appends one record as a JSON line.

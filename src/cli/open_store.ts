@@ -1,20 +1,22 @@
 /**
- * Opens the store the program serves from: the disk store alone, or the disk store in
- * front of Redis with build manifests. Shared by serving and by the `prefetch` command,
+ * Opens the stores the program works with: the disk store alone, or the disk store
+ * backed by Redis with build manifests. Shared by serving and by the `prefetch` command,
  * so that both read the same manifests with the same settings.
  *
  * @module
  */
 
 import type { Config } from "./config.ts";
+import type { CacheStore } from "../store.ts";
 import { DiskStore } from "../local/disk_store.ts";
-import type { LocalStore } from "../store.ts";
-import { type ManifestOptions, TieredStore } from "../tiered/remote_backed_store.ts";
+import { RemoteBackedStore } from "../tiered/remote_backed_store.ts";
+import type { ManifestOptions } from "../tiered/manifest_session.ts";
 import { deriveScopes } from "../tiered/manifest.ts";
 import type { RemoteSettings } from "./remote_settings.ts";
+import { readEnvIfGranted } from "./permissions.ts";
 import type { Logger } from "../util/log.ts";
 
-/** What {@linkcode openStore} opens. */
+/** What {@linkcode openCacheStore} opens. */
 export interface OpenStoreOptions {
   /** The parsed configuration. */
   config: Config;
@@ -24,54 +26,66 @@ export interface OpenStoreOptions {
   remote?: RemoteSettings | undefined;
   /** Where warnings go. */
   logger: Logger;
-  /** Whether this process's gets are a build's, to be recorded in its manifest. */
-  recordManifest: boolean;
 }
 
 /**
- * Opens the disk store, and with Redis configured, a tiered store over it; the Redis code
- * loads and connects in the background.
+ * Opens the store a go command is served from: the disk store, and with Redis
+ * configured, the disk store backed by Redis, whose code loads and connects in the
+ * background.
  *
- * @param options The configuration and what this process does.
+ * @param options The configuration.
  * @returns The store.
  */
-export async function openStore(options: OpenStoreOptions): Promise<LocalStore | TieredStore> {
+export async function openCacheStore(options: OpenStoreOptions): Promise<CacheStore> {
+  const { remote } = options;
+  if (remote === undefined) return await openDiskStore(options);
+  return await openRemoteBackedStore({ ...options, remote }, { recordManifest: true });
+}
+
+/**
+ * Opens the disk store backed by Redis.
+ *
+ * @param options The configuration, with Redis settings.
+ * @param use Whether this process's gets are a build's, to be recorded in its manifest.
+ * @returns The store.
+ */
+export async function openRemoteBackedStore(
+  options: OpenStoreOptions & { remote: RemoteSettings },
+  use: { recordManifest: boolean },
+): Promise<RemoteBackedStore> {
   const { config, remote } = options;
-  const local = await DiskStore.open(options.dir, {
-    readComputeTimes: config.metricsFile !== undefined,
-  });
-  if (remote === undefined) return local;
-  return new TieredStore({
-    local,
+  return new RemoteBackedStore({
+    local: await openDiskStore(options),
     // The Redis code loads after the handshake, and the store connects in the background.
-    remote: import("../redis/redis_store.ts").then(({ openRedisStore }) =>
-      openRedisStore({ ...remote, timeoutMillis: config.redisTimeoutMillis })
-    ),
+    remote: import("../redis/redis_store.ts").then(({ openRedisStore }) => openRedisStore(remote)),
     logger: options.logger,
     readOnly: config.readOnly,
     timeoutMillis: config.redisTimeoutMillis,
     uploadWaitMillis: config.uploadWaitMillis,
-    manifests: manifestOptions(config, options.recordManifest),
+    manifests: manifestOptions(config, use.recordManifest),
     speculate: config.speculate,
+  });
+}
+
+function openDiskStore(options: OpenStoreOptions): Promise<DiskStore> {
+  return DiskStore.open(options.dir, {
+    readComputeTimes: options.config.metricsFile !== undefined,
   });
 }
 
 /**
  * Where build manifests are read and written, from the flags and the CI environment
- * (readable here: Redis mode runs with the whole environment allowed).
+ * (Redis mode is allowed to read the CI variables that name them).
  */
 function manifestOptions(config: Config, recordManifest: boolean): ManifestOptions {
-  const ciEnv = (name: string): string | undefined =>
-    Deno.permissions.querySync({ name: "env", variable: name }).state === "granted"
-      ? Deno.env.get(name)
-      : undefined;
-  const scopes = deriveScopes(ciEnv, {
+  const scopes = deriveScopes(readEnvIfGranted, {
     ...(config.buildType === undefined ? {} : { buildType: config.buildType }),
     ...(config.manifestScope === undefined ? {} : { own: config.manifestScope }),
     ...(config.manifestBase === undefined ? {} : { base: config.manifestBase }),
     ...(config.manifestDefault === undefined ? {} : { defaultBranch: config.manifestDefault }),
   });
-  const inCi = ciEnv("GITLAB_CI") === "true" || ciEnv("GITHUB_ACTIONS") === "true";
+  const inCi = readEnvIfGranted("GITLAB_CI") === "true" ||
+    readEnvIfGranted("GITHUB_ACTIONS") === "true";
   return {
     scopes,
     write: recordManifest && (config.manifest || inCi),

@@ -7,6 +7,60 @@
  * @module
  */
 
+import { CI_ENV_VARIABLES } from "../tiered/manifest.ts";
+import { ENV_VARIABLES } from "./flags.ts";
+
+/**
+ * The `--allow-env` value for the disk-only mode: `GOCACHE` and every variable of ours
+ * (Deno accepts a trailing `*`), and nothing else.
+ */
+export const ENV_PERMISSION = "GOCACHE,GOCACHEPROG_*";
+
+/**
+ * The `--allow-env` value for Redis mode with a standalone server: the program's own
+ * variables and the CI variables that name the build's manifests. A Cluster or Sentinel
+ * needs the whole environment instead, because ioredis reads all of it when it loads.
+ */
+export const REDIS_ENV_PERMISSION: string = [ENV_PERMISSION, ...CI_ENV_VARIABLES].join(",");
+
+/**
+ * Whether the whole environment must be readable: only for a Cluster or Sentinel, which
+ * load ioredis.
+ *
+ * @param redis The Redis addresses and Sentinel addresses configured.
+ * @returns Whether `--allow-env` must be given without a list.
+ */
+export function needsWholeEnvironment(
+  redis: { urls: readonly string[]; sentinels: readonly string[] },
+): boolean {
+  return redis.urls.length > 1 || redis.sentinels.length > 0;
+}
+
+/**
+ * Reads a variable this program knows about (a flag's), or nothing when it is not
+ * permitted: asking for another would prompt, or fail.
+ *
+ * @param name The variable.
+ * @returns Its value, or `undefined`.
+ */
+export function readOwnEnv(name: string): string | undefined {
+  if (!ENV_VARIABLES.includes(name)) return undefined;
+  return readEnvIfGranted(name);
+}
+
+/**
+ * Reads any variable whose reading is granted, without ever prompting.
+ *
+ * @param name The variable.
+ * @returns Its value, or `undefined` when unset or not granted.
+ */
+export function readEnvIfGranted(name: string): string | undefined {
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state !== "granted") {
+    return undefined;
+  }
+  return Deno.env.get(name);
+}
+
 /** What the program will touch. */
 export interface PermissionNeeds {
   /** The cache directory: read and write. */

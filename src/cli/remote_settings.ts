@@ -6,12 +6,16 @@
  */
 
 import type { Config } from "./config.ts";
-import type { RedisStoreOptions, RedisTlsOptions } from "../redis/redis_store.ts";
+import type { RedisStoreOptions } from "../redis/redis_store.ts";
+import type { RedisTlsOptions } from "../redis/connect.ts";
 import { queryDenoPermission } from "./permissions.ts";
-import { messageOf } from "../protocol/wire.ts";
+import { messageOf } from "../errors.ts";
 
-/** What the Redis store is opened with, read and checked before the handshake. */
-export type RemoteSettings = Omit<RedisStoreOptions, "timeoutMillis">;
+/**
+ * What the Redis store is opened with, read and checked before the handshake. Type-only
+ * imports keep the Redis code out of start-up: it loads after the handshake.
+ */
+export type RemoteSettings = RedisStoreOptions;
 
 /**
  * Checks the Redis configuration and reads the files it names (password, TLS), so that
@@ -55,6 +59,7 @@ export function readRemoteSettings(config: Config): RemoteSettings | undefined {
     ...(Object.keys(tls).length === 0 ? {} : { tls }),
     prefix: config.redisPrefix,
     ttlMillis: config.redisTtlMillis,
+    timeoutMillis: config.redisTimeoutMillis,
     compress: config.compress,
   };
 }

@@ -22,14 +22,20 @@
 import type { Hit, LocalStore, PutRequest, PutWriter } from "../store.ts";
 import { encodeNativeEntry, NATIVE_ENTRY_BYTES, parseNativeEntry } from "./native_entry.ts";
 import { concatBytes } from "../util/bytes.ts";
+import {
+  fileInfo,
+  fileInfoAsync,
+  StreamedFile,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "./atomic_file.ts";
+import { storeFilePath } from "./store_files.ts";
 
 /**
  * Bodies up to this size are gathered in memory and written with one call; larger ones
  * are streamed to a temporary file so memory stays bounded whatever the body size.
  */
 const IN_MEMORY_BODY_LIMIT = 1 << 20;
-
-const FILE_MODE = 0o666; // as the go command's cache: the umask decides
 
 /** A hit refreshes a file's use time (mtime) when it is older than this, as the go command. */
 const USE_TIME_INTERVAL_MILLIS = 3_600_000;
@@ -42,11 +48,28 @@ export interface DiskStoreOptions {
   /**
    * Read, on every hit, how long the entry took to produce (an extra small file read),
    * for the "compile time saved" estimate of `--metrics-file`.
+   *
+   * @default {false}
    */
   readComputeTimes?: boolean;
 }
 
-/** A {@linkcode LocalStore} in a directory laid out like the go command's `GOCACHE`. */
+/**
+ * A {@linkcode LocalStore} in a directory laid out like the go command's `GOCACHE`.
+ *
+ * @example Store an entry and find it again
+ * ```ts ignore
+ * import { DiskStore } from "@gocacheprog/gocacheprog";
+ *
+ * const store = await DiskStore.open("/tmp/go-build");
+ * const body = new TextEncoder().encode("hello");
+ * const outputId = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+ * const writer = store.startPut({ actionId: "ab".repeat(32), outputId, size: body.length });
+ * await writer.write(body);
+ * await writer.commit();
+ * console.log(store.get("ab".repeat(32))?.diskPath); // /tmp/go-build/2c/2cf2...-d
+ * ```
+ */
 export class DiskStore implements LocalStore {
   /** The absolute directory of the store. */
   readonly dir: string;
@@ -70,6 +93,7 @@ export class DiskStore implements LocalStore {
    * @param dir An absolute directory path.
    * @param options What else to keep track of.
    * @returns The store.
+   * @throws {TypeError} If the path is not absolute; also what creating it throws.
    */
   static async open(dir: string, options: DiskStoreOptions = {}): Promise<DiskStore> {
     if (!dir.startsWith("/")) throw new TypeError(`Cache directory must be absolute: "${dir}"`);
@@ -84,7 +108,7 @@ export class DiskStore implements LocalStore {
    * @returns `<dir>/<xx>/<actionId>-a`.
    */
   entryPath(actionId: string): string {
-    return `${this.dir}/${actionId.slice(0, 2)}/${actionId}-a`;
+    return storeFilePath(this.dir, actionId, "a");
   }
 
   /**
@@ -94,7 +118,7 @@ export class DiskStore implements LocalStore {
    * @returns `<dir>/<xx>/<actionId>-s`.
    */
   computeTimePath(actionId: string): string {
-    return `${this.dir}/${actionId.slice(0, 2)}/${actionId}-s`;
+    return storeFilePath(this.dir, actionId, "s");
   }
 
   /**
@@ -104,7 +128,7 @@ export class DiskStore implements LocalStore {
    * @returns `<dir>/<xx>/<outputId>-d`.
    */
   outputPath(outputId: string): string {
-    return `${this.dir}/${outputId.slice(0, 2)}/${outputId}-d`;
+    return storeFilePath(this.dir, outputId, "d");
   }
 
   /**
@@ -260,8 +284,7 @@ class DiskPutWriter implements PutWriter {
   #alreadyStored: boolean;
   #buffered: Uint8Array[] = [];
   #bufferedBytes = 0;
-  #file: Deno.FsFile | undefined;
-  #tempPath: string | undefined;
+  #file: StreamedFile | undefined;
 
   constructor(store: DiskStore, request: PutRequest) {
     this.#store = store;
@@ -278,16 +301,16 @@ class DiskPutWriter implements PutWriter {
         this.#bufferedBytes += chunk.length;
         return;
       }
-      this.#tempPath = temporaryPath(this.#outputPath);
-      this.#file = await createNewFile(this.#tempPath);
-      for (const part of this.#buffered) await writeAll(this.#file, part);
+      this.#file = await StreamedFile.create(this.#outputPath);
+      for (const part of this.#buffered) await this.#file.write(part);
       this.#buffered = [];
     }
-    await writeAll(this.#file, chunk);
+    await this.#file.write(chunk);
   }
 
   commit(): Hit | Promise<Hit> {
-    if (this.#file === undefined) {
+    const file = this.#file;
+    if (file === undefined) {
       // Small bodies, and outputs already stored, finish at once.
       if (!this.#alreadyStored) {
         writeFileAtomicSync(this.#outputPath, concatBytes(this.#buffered, this.#bufferedBytes));
@@ -295,22 +318,14 @@ class DiskPutWriter implements PutWriter {
       this.#buffered = [];
       return this.#store.writeEntry(this.#request);
     }
-    return this.#commitStreamed(this.#file);
-  }
-
-  async #commitStreamed(file: Deno.FsFile): Promise<Hit> {
-    file.close();
     this.#file = undefined;
-    await Deno.rename(this.#tempPath!, this.#outputPath);
-    this.#tempPath = undefined;
-    return this.#store.writeEntry(this.#request);
+    return file.commit().then(() => this.#store.writeEntry(this.#request));
   }
 
   async abort(): Promise<void> {
     this.#buffered = [];
-    this.#file?.close();
+    await this.#file?.abort();
     this.#file = undefined;
-    if (this.#tempPath !== undefined) await Deno.remove(this.#tempPath).catch(() => {});
   }
 }
 
@@ -349,102 +364,6 @@ function touch(path: string, now: number): void {
   } catch {
     // gone, or not ours to change: the use time is only a hint
   }
-}
-
-/**
- * Returns what `stat` says of a regular file, or `undefined` if there is none at `path`.
- *
- * @param path The file.
- */
-function fileInfo(path: string): Deno.FileInfo | undefined {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile ? info : undefined;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
-let temporaryCounter = 0;
-
-/** A unique sibling name; it ends in neither `-a` nor `-d`, so no reader mistakes it. */
-function temporaryPath(finalPath: string): string {
-  temporaryCounter++;
-  const random = Math.floor(Math.random() * 0x100000000).toString(16);
-  return `${finalPath}.tmp-${Deno.pid}-${temporaryCounter}-${random}`;
-}
-
-/**
- * Writes a file atomically: a new temporary file in the same directory, then a rename
- * over the final name. Never through `$TMPDIR`, which may be another filesystem.
- * Creates the shard directory if it is missing.
- */
-function writeFileAtomicSync(finalPath: string, data: Uint8Array): void {
-  const tempPath = temporaryPath(finalPath);
-  try {
-    Deno.writeFileSync(tempPath, data, { createNew: true, mode: FILE_MODE });
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    Deno.mkdirSync(finalPath.slice(0, finalPath.lastIndexOf("/")), { recursive: true });
-    Deno.writeFileSync(tempPath, data, { createNew: true, mode: FILE_MODE });
-  }
-  try {
-    Deno.renameSync(tempPath, finalPath);
-  } catch (error) {
-    try {
-      Deno.removeSync(tempPath);
-    } catch {
-      // Nothing more to do: the rename error is the one worth reporting.
-    }
-    throw error;
-  }
-}
-
-/** {@linkcode writeFileAtomicSync} with asynchronous calls, off the event loop's thread. */
-async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
-  const tempPath = temporaryPath(finalPath);
-  const options = { createNew: true, mode: FILE_MODE } as const;
-  try {
-    await Deno.writeFile(tempPath, data, options);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await Deno.mkdir(finalPath.slice(0, finalPath.lastIndexOf("/")), { recursive: true });
-    await Deno.writeFile(tempPath, data, options);
-  }
-  try {
-    await Deno.rename(tempPath, finalPath);
-  } catch (error) {
-    await Deno.remove(tempPath).catch(() => {});
-    throw error;
-  }
-}
-
-/** {@linkcode fileInfo} with an asynchronous call. */
-async function fileInfoAsync(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    const info = await Deno.stat(path);
-    return info.isFile ? info : undefined;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
-async function createNewFile(path: string): Promise<Deno.FsFile> {
-  const options = { write: true, createNew: true, mode: FILE_MODE } as const;
-  try {
-    return await Deno.open(path, options);
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    return await Deno.open(path, options);
-  }
-}
-
-async function writeAll(file: Deno.FsFile, data: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < data.length) written += await file.write(data.subarray(written));
 }
 
 /** The current time in Unix nanoseconds, with sub-millisecond precision. */

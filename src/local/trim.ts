@@ -23,6 +23,11 @@
  * @module
  */
 
+import { isStoreFileName, isTemporaryFileName, SHARD_COUNT, shardPath } from "./store_files.ts";
+
+/** Five days, as the go command: local entries unused for longer are trimmed. */
+export const DEFAULT_TRIM_AGE_MILLIS = 5 * 24 * 3600 * 1000;
+
 /** The marker file, in the store's directory. */
 export const TRIM_STATE_FILE = "gocacheprog-trim.json";
 const LOCK_FILE = "gocacheprog-trim.lock";
@@ -100,12 +105,12 @@ export function trimStore(dir: string, options: TrimOptions): TrimResult {
     const started = performance.now();
     let shard = options.force === true ? 0 : state.nextShard;
     let carry = shard === 0 ? 0 : state.carry;
-    while (shard < 256) {
+    while (shard < SHARD_COUNT) {
       const allowance = options.maxSizeBytes === undefined
         ? undefined
-        : options.maxSizeBytes / 256 + carry;
+        : options.maxSizeBytes / SHARD_COUNT + carry;
       const kept = trimShard(
-        `${dir}/${shard.toString(16).padStart(2, "0")}`,
+        shardPath(dir, shard),
         options,
         now,
         allowance,
@@ -119,7 +124,7 @@ export function trimStore(dir: string, options: TrimOptions): TrimResult {
         options.budgetMillis !== undefined && performance.now() - started > options.budgetMillis
       ) break;
     }
-    result.complete = shard === 256;
+    result.complete = shard === SHARD_COUNT;
     const next: TrimState = result.complete
       ? { lastComplete: now, nextShard: 0, carry: 0 }
       : { lastComplete: state.lastComplete, nextShard: shard, carry };
@@ -156,8 +161,8 @@ function trimShard(
   const ageCutoff = now - Math.max(options.ageMillis, IN_USE_MILLIS) - HOUR;
   const kept: FileInfo[] = [];
   for (const name of names) {
-    const temporary = name.includes(".tmp-");
-    if (!temporary && !/-[ads]$/.test(name)) continue; // not ours: leave it alone
+    const temporary = isTemporaryFileName(name);
+    if (!temporary && !isStoreFileName(name)) continue; // not ours: leave it alone
     const path = `${shardDir}/${name}`;
     let info: Deno.FileInfo;
     try {

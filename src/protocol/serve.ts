@@ -1,16 +1,17 @@
 /**
  * The protocol engine: reads the go command's requests, serves them concurrently from a
- * {@linkcode LocalStore}, and answers each ID exactly once, in whatever order the work
+ * {@linkcode CacheStore}, and answers each ID exactly once, in whatever order the work
  * finishes. It knows nothing of where entries are stored beyond the store interface.
  *
  * @module
  */
 
-import type { Hit, LocalStore, PutWriter } from "../store.ts";
+import type { CacheStore, Hit, PutWriter } from "../store.ts";
 import type { ByteSource } from "./byte_source.ts";
 import { RequestReader } from "./request_reader.ts";
 import { type ByteSink, ResponseWriter } from "./response_writer.ts";
-import { decodeRequest, encodeResponse, HANDSHAKE_LINE, messageOf } from "./wire.ts";
+import { decodeRequest, encodeResponse, HANDSHAKE_LINE } from "./wire.ts";
+import { messageOf } from "../errors.ts";
 import type { Request, Response } from "./wire.ts";
 import { Logger } from "../util/log.ts";
 import { ServeMetrics } from "./serve_metrics.ts";
@@ -29,7 +30,7 @@ const MAX_REMEMBERED_MISSES = 100_000;
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
 /** Opens a store lazily, so that the handshake can be written first. */
-export type StoreOpener = () => Promise<LocalStore>;
+export type StoreOpener = () => Promise<CacheStore>;
 
 /** Options for {@linkcode serve}. */
 export interface ServeOptions {
@@ -37,15 +38,27 @@ export interface ServeOptions {
   input: ByteSource;
   /** Where responses go (our stdout). */
   output: ByteSink;
-  /** Diagnostics; defaults to stderr. */
+  /** Diagnostics; by default, lines on stderr. */
   logger?: Logger;
   /** Counters to update; pass one in to read them afterwards. */
   metrics?: ServeMetrics;
-  /** The most requests served at once; reading pauses beyond it. */
+  /**
+   * The most requests served at once; reading pauses beyond it.
+   *
+   * @default {64}
+   */
   maxInFlight?: number;
-  /** Log one line per request received. */
+  /**
+   * Log one line per request received.
+   *
+   * @default {false}
+   */
   logRequests?: boolean;
-  /** Log one line per response sent. */
+  /**
+   * Log one line per response sent.
+   *
+   * @default {false}
+   */
   logResponses?: boolean;
 }
 
@@ -60,6 +73,29 @@ export type ServeEnd = "close" | "eof";
  * progress, closes the store (which finishes its background work), answers the `close`,
  * and ends the session.
  *
+ * @example Serve a go command from a disk store, over stdin and stdout
+ * ```ts ignore
+ * import { DiskStore, serve } from "@gocacheprog/gocacheprog";
+ *
+ * const end = await serve(() => DiskStore.open(Deno.env.get("GOCACHE")!), {
+ *   input: Deno.stdin,
+ *   output: (bytes) => void Deno.stdout.writeSync(bytes),
+ * });
+ * ```
+ *
+ * @example Drive a session from memory, as the tests do
+ * ```ts ignore
+ * import { byteSourceFromStream, DiskStore, serve } from "@gocacheprog/gocacheprog";
+ *
+ * const lines: string[] = [];
+ * await serve(await DiskStore.open("/tmp/cache"), {
+ *   input: byteSourceFromStream(ReadableStream.from([
+ *     new TextEncoder().encode('{"ID":1,"Command":"close"}\n'),
+ *   ])),
+ *   output: (bytes) => void lines.push(new TextDecoder().decode(bytes)),
+ * });
+ * ```
+ *
  * @param store The store, or a function that opens it after the handshake is written.
  * @param options The streams and what to report.
  * @returns How the session ended.
@@ -67,7 +103,7 @@ export type ServeEnd = "close" | "eof";
  * the request); also whatever opening the store throws.
  */
 export async function serve(
-  store: LocalStore | StoreOpener,
+  store: CacheStore | StoreOpener,
   options: ServeOptions,
 ): Promise<ServeEnd> {
   const writer = new ResponseWriter(options.output);
@@ -80,7 +116,7 @@ export async function serve(
 }
 
 class Session {
-  #store: LocalStore;
+  #store: CacheStore;
   #writer: ResponseWriter;
   #logger: Logger;
   #metrics: ServeMetrics;
@@ -92,7 +128,7 @@ class Session {
   #missedAt = new Map<string, number>();
   #slotFreed: (() => void) | undefined;
 
-  constructor(store: LocalStore, writer: ResponseWriter, options: ServeOptions) {
+  constructor(store: CacheStore, writer: ResponseWriter, options: ServeOptions) {
     this.#store = store;
     this.#writer = writer;
     this.#logger = options.logger ?? new Logger();

@@ -8,6 +8,7 @@
  */
 
 import { base64IdToHex, hexIdToBase64 } from "../util/ids.ts";
+import { messageOf } from "../errors.ts";
 
 /** The commands this program announces in its handshake. */
 export const KNOWN_COMMANDS: readonly string[] = ["get", "put", "close"];
@@ -159,14 +160,4 @@ export function formatRfc3339Nanos(unixNanos: bigint): string {
 
 function quoteExcerpt(text: string): string {
   return JSON.stringify(text.length > 120 ? text.slice(0, 120) + "..." : text);
-}
-
-/**
- * Returns an error's message, or the thrown value as text.
- *
- * @param error Anything that was thrown.
- * @returns A one-line description.
- */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -10,14 +10,14 @@
  * matched in order. A connection that misses a deadline is closed, because its later
  * replies could no longer be matched; the caller opens a new one.
  *
- * It is the only connection to a standalone server while serving; ioredis remains the
- * client for Clusters, Sentinel and the administrative commands.
+ * `resp_transport.ts` speaks to a standalone server, for every command, through these
+ * connections; ioredis is used only for a Cluster or Sentinel.
  *
  * @module
  */
 
-/** A RESP2 reply: simple strings and bulk strings as bytes, errors as `Error`. */
-export type RespReply = null | number | Uint8Array | Error | RespReply[];
+import { errorFromReply, type RedisArg, type RedisReply, RedisReplyError } from "./transport.ts";
+import { messageOf, RemoteAuthError, RemoteFullError, RemoteTlsError } from "../errors.ts";
 
 /** Options for {@linkcode RespConnection.open}. */
 export interface RespConnectionOptions {
@@ -43,7 +43,7 @@ const decoder = new TextDecoder();
 /** One pipelined RESP2 connection. */
 export class RespConnection {
   #conn: Deno.Conn;
-  #pending: { resolve: (reply: RespReply) => void; reject: (error: Error) => void }[] = [];
+  #pending: { resolve: (reply: RedisReply) => void; reject: (error: Error) => void }[] = [];
   #buffer = new Uint8Array(READ_BYTES);
   #start = 0;
   #end = 0;
@@ -60,44 +60,34 @@ export class RespConnection {
    *
    * @param options Where and how.
    * @returns The open connection.
-   * @throws The connection error, or Redis' answer to `AUTH` or `SELECT`.
+   * @throws {RemoteAuthError} If Redis refuses the credentials; also the connection's
+   * own error, or Redis' answer to `SELECT`.
    */
   static async open(options: RespConnectionOptions): Promise<RespConnection> {
-    let conn: Deno.Conn;
-    if (options.tls === undefined) {
-      const tcp = await Deno.connect({ hostname: options.host, port: options.port });
-      tcp.setNoDelay(true);
-      conn = tcp;
-    } else {
-      conn = await Deno.connectTls({
-        hostname: options.host,
-        port: options.port,
-        ...(options.tls.ca === undefined ? {} : { caCerts: [options.tls.ca] }),
-        ...(options.tls.cert === undefined || options.tls.key === undefined
-          ? {}
-          : { cert: options.tls.cert, key: options.tls.key }),
-      });
-    }
-    const connection = new RespConnection(conn);
+    let connection: RespConnection | undefined;
     try {
+      connection = new RespConnection(await connect(options));
       if (options.password !== undefined) {
         const auth = options.username === undefined
           ? ["AUTH", options.password]
           : ["AUTH", options.username, options.password];
-        throwIfError(await connection.command(auth));
+        await connection.command(auth);
       }
       if (options.db !== undefined && options.db !== 0) {
-        throwIfError(await connection.command(["SELECT", String(options.db)]));
+        await connection.command(["SELECT", String(options.db)]);
       } else if (options.password === undefined) {
         // One round trip, so that "connected" means "answering": a TLS 1.3 server that
         // refuses our certificate says so only after the client's handshake is done.
-        throwIfError(await connection.command(["PING"]));
+        await connection.command(["PING"]);
       }
+      return connection;
     } catch (error) {
-      connection.close();
-      throw error;
+      connection?.close();
+      throw options.tls === undefined || isRedisAnswer(error) ? error : new RemoteTlsError(
+        `the TLS session with ${options.host}:${options.port} failed (${messageOf(error)})`,
+        { cause: error },
+      );
     }
-    return connection;
   }
 
   /** Whether the connection has failed or been closed. */
@@ -109,17 +99,18 @@ export class RespConnection {
    * Sends one command; replies come back in order.
    *
    * @param args The command and its arguments.
-   * @returns The reply; a Redis error reply resolves as an `Error`, not a rejection.
-   * @throws If the connection fails.
+   * @returns The reply.
+   * @throws An error reply, as the typed error {@linkcode errorFromReply} gives; the
+   * connection's error if it fails.
    */
-  command(args: readonly (string | Uint8Array)[]): Promise<RespReply> {
+  command(args: readonly RedisArg[]): Promise<RedisReply> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const parts: Uint8Array[] = [encoder.encode(`*${args.length}\r\n`)];
     for (const arg of args) {
       const bytes = typeof arg === "string" ? encoder.encode(arg) : arg;
       parts.push(encoder.encode(`$${bytes.length}\r\n`), bytes, encoder.encode("\r\n"));
     }
-    const reply = new Promise<RespReply>((resolve, reject) =>
+    const reply = new Promise<RedisReply>((resolve, reject) =>
       this.#pending.push({ resolve, reject })
     );
     this.#writing = this.#writing.then(() => this.#writeAll(parts)).catch((error: Error) =>
@@ -182,11 +173,13 @@ export class RespConnection {
       const reply = await this.#readReply();
       const pending = this.#pending.shift();
       if (pending === undefined) throw new Error("Redis sent a reply to no command");
-      pending.resolve(reply);
+      if (reply instanceof Error) pending.reject(reply);
+      else pending.resolve(reply);
     }
   }
 
-  async #readReply(): Promise<RespReply> {
+  /** Reads one reply; an error reply is returned as its typed error. */
+  async #readReply(): Promise<RedisReply | Error> {
     const line = await this.#readLine();
     const type = line[0];
     const rest = line.slice(1);
@@ -194,7 +187,7 @@ export class RespConnection {
       case "+":
         return encoder.encode(rest);
       case "-":
-        return new Error(rest);
+        return errorFromReply(rest);
       case ":":
         return Number(rest);
       case "$": {
@@ -204,8 +197,13 @@ export class RespConnection {
       case "*": {
         const count = Number(rest);
         if (count < 0) return null;
-        const items: RespReply[] = [];
-        for (let i = 0; i < count; i++) items.push(await this.#readReply());
+        const items: RedisReply[] = [];
+        for (let i = 0; i < count; i++) {
+          const item = await this.#readReply();
+          // Only transactions nest errors in arrays, and this program sends none.
+          if (item instanceof Error) throw new Error("Redis sent an error inside an array");
+          items.push(item);
+        }
         return items;
       }
       default:
@@ -251,13 +249,29 @@ export class RespConnection {
   }
 }
 
+/** Opens the TCP or TLS socket. */
+async function connect(options: RespConnectionOptions): Promise<Deno.Conn> {
+  if (options.tls === undefined) {
+    const tcp = await Deno.connect({ hostname: options.host, port: options.port });
+    tcp.setNoDelay(true);
+    return tcp;
+  }
+  return await Deno.connectTls({
+    hostname: options.host,
+    port: options.port,
+    ...(options.tls.ca === undefined ? {} : { caCerts: [options.tls.ca] }),
+    ...(options.tls.cert === undefined || options.tls.key === undefined
+      ? {}
+      : { cert: options.tls.cert, key: options.tls.key }),
+  });
+}
+
 /**
- * Throws a Redis error reply.
- *
- * @param reply A reply.
- * @returns The reply, when it is not an error.
+ * Whether an error is Redis' own answer, or a failure to reach it at all, rather than
+ * a broken TLS session.
  */
-export function throwIfError(reply: RespReply): RespReply {
-  if (reply instanceof Error) throw reply;
-  return reply;
+function isRedisAnswer(error: unknown): boolean {
+  return error instanceof RedisReplyError || error instanceof RemoteAuthError ||
+    error instanceof RemoteFullError || error instanceof Deno.errors.ConnectionRefused ||
+    error instanceof Deno.errors.NotCapable;
 }

@@ -8,9 +8,17 @@
 
 /** Options for {@linkcode CircuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** Consecutive errors that open the breaker (a timeout opens it at once). */
+  /**
+   * Consecutive errors that open the breaker (a timeout opens it at once).
+   *
+   * @default {3}
+   */
   failureThreshold?: number;
-  /** How long the breaker stays open before a probe may close it, in milliseconds. */
+  /**
+   * How long the breaker stays open before a probe may close it, in milliseconds.
+   *
+   * @default {5000}
+   */
   cooldownMillis?: number;
   /** Called each time the breaker opens, with the reason. */
   onOpen?: (reason: string) => void;

@@ -35,9 +35,17 @@ export interface PrefetcherOptions {
   fetch: (actionId: string) => Promise<boolean>;
   /** Whether an entry needs no fetch: already local, or already being fetched. */
   skip: (actionId: string) => boolean;
-  /** Entries in flight at most. */
+  /**
+   * Entries in flight at most.
+   *
+   * @default {32}
+   */
   window?: number;
-  /** Bytes in flight at most (beyond the first entry). */
+  /**
+   * Bytes in flight at most (beyond the first entry).
+   *
+   * @default {33554432} (32 MiB)
+   */
   windowBytes?: number;
   /** Called once when prefetching stops early, with the reason. */
   onStop?: (reason: string) => void;

@@ -4,18 +4,7 @@
  * @module
  */
 
-/** The error a missed deadline rejects with. */
-export class DeadlineError extends Error {
-  /**
-   * Creates the error.
-   *
-   * @param message What timed out.
-   */
-  constructor(message: string) {
-    super(message);
-    this.name = "DeadlineError";
-  }
-}
+import { DeadlineError } from "../errors.ts";
 
 /**
  * Rejects with a {@linkcode DeadlineError} if `promise` has not settled within `millis`.
@@ -23,16 +12,18 @@ export class DeadlineError extends Error {
  *
  * @param promise The work.
  * @param millis The deadline, in milliseconds.
- * @param what Names the work in the error.
+ * @param operation Names the work in the error.
  * @returns The work's result.
+ * @throws {DeadlineError} If the deadline passes first.
  */
-export function withDeadline<T>(promise: Promise<T>, millis: number, what: string): Promise<T> {
+export function withDeadline<T>(
+  promise: Promise<T>,
+  millis: number,
+  operation: string,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new DeadlineError(`${what} timed out after ${millis} ms`)),
-      millis,
-    );
+    timer = setTimeout(() => reject(new DeadlineError(operation, millis)), millis);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

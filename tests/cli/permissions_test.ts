@@ -10,7 +10,7 @@ import { runCommand } from "../support/process.ts";
 import { gocacheprogValue, MOD_TS, programArgv } from "../support/program.ts";
 import { startRedis } from "../support/redis_server.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
-import { ENV_PERMISSION } from "../../src/cli/config.ts";
+import { ENV_PERMISSION } from "../../src/cli/permissions.ts";
 
 Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
   const granted = new Set(["read:/c"]);

@@ -178,3 +178,17 @@ Deno.test("go list -export prints an absolute path into GOCACHE that exists afte
   assert.doesNotMatch(path.slice(path.lastIndexOf("/")), /\./, "no extension in the file name");
   assert.ok((await Deno.stat(path)).size > 0);
 });
+
+Deno.test("--log-req and --log-resp print one line each, with the tier, and never a body", async () => {
+  await using work = await goWorkspace();
+  const { module, gocache } = work;
+  const value = gocacheprogValue(
+    programArgv({ dir: gocache, passDir: false, args: ["--log-req", "--log-resp"] }),
+  );
+  const result = await runGo(["build", "./lib"], { cwd: module, gocache, gocacheprog: value });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /gocacheprog: request \d+ put action [0-9a-f]{64} size \d+/);
+  assert.match(result.stderr, /gocacheprog: response \d+ get local hit size \d+ in [\d.]+ ms/);
+  assert.match(result.stderr, /gocacheprog: response \d+ get miss in [\d.]+ ms/);
+  assert.doesNotMatch(result.stderr, /[A-Za-z0-9+/]{100,}/, "no base64 body");
+});

@@ -1,24 +1,19 @@
 import assert from "node:assert/strict";
 import { DiskStore } from "../../src/local/disk_store.ts";
-import type { Hit, LocalStore, PutRequest } from "../../src/store.ts";
+import type { Hit } from "../../src/store.ts";
 import { encodeNativeEntry } from "../../src/local/native_entry.ts";
 import { tempDir } from "../support/tools.ts";
+import { putChunks } from "../support/stores.ts";
 
 const ACTION = "a05ab2cd314eed12ab0fcdecaa46dc121c69370bc8d37d72be6ca989464f76c4";
 const HELLO = new TextEncoder().encode("hello");
 const HELLO_ID = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
 
-async function put(store: LocalStore, request: PutRequest, ...chunks: Uint8Array[]): Promise<Hit> {
-  const writer = store.startPut(request);
-  for (const chunk of chunks) await writer.write(chunk);
-  return await writer.commit();
-}
-
 Deno.test("DiskStore stores in the go command's layout and finds what it stored", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   assert.equal(store.get(ACTION), undefined);
-  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const stored = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
   assert.equal(stored.diskPath, `${dir.path}/2c/${HELLO_ID}-d`);
   assert.equal(await Deno.readTextFile(stored.diskPath), "hello");
   const entry = await Deno.readTextFile(`${dir.path}/a0/${ACTION}-a`);
@@ -29,7 +24,7 @@ Deno.test("DiskStore stores in the go command's layout and finds what it stored"
 Deno.test("DiskStore.get() is a miss when the output is gone or has the wrong size", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
-  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const stored = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
   await Deno.writeTextFile(stored.diskPath, "hell");
   assert.equal(store.get(ACTION), undefined, "wrong size");
   await Deno.remove(stored.diskPath);
@@ -39,7 +34,7 @@ Deno.test("DiskStore.get() is a miss when the output is gone or has the wrong si
 Deno.test("DiskStore.get() is a miss for an entry file that names another action or is corrupt", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
-  await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
   const other = "b".repeat(64);
   await Deno.writeTextFile(
     store.entryPath(ACTION),
@@ -53,9 +48,9 @@ Deno.test("DiskStore.get() is a miss for an entry file that names another action
 Deno.test("DiskStore does not rewrite an output that already exists with the right size", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
-  const first = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const first = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
   const before = await Deno.stat(first.diskPath);
-  await put(store, { actionId: "c".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
+  await putChunks(store, { actionId: "c".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
   const after = await Deno.stat(first.diskPath);
   assert.equal(after.ino, before.ino, "same inode: the file was not replaced");
 });
@@ -64,7 +59,7 @@ Deno.test("DiskStore stores an empty body as an empty file", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   const empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-  const stored = await put(store, { actionId: ACTION, outputId: empty, size: 0 });
+  const stored = await putChunks(store, { actionId: ACTION, outputId: empty, size: 0 });
   assert.equal((await Deno.stat(stored.diskPath)).size, 0);
   assert.equal(store.get(ACTION)?.size, 0);
 });
@@ -128,7 +123,7 @@ Deno.test("DiskStore.open() refuses a relative directory", async () => {
 Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at most hourly", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
-  const stored = await put(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  const stored = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
   const old = new Date(Date.now() - 3 * 3_600_000);
   for (const path of [store.entryPath(ACTION), stored.diskPath]) await Deno.utime(path, old, old);
   const mtime = async (path: string) => (await Deno.stat(path)).mtime!.getTime();

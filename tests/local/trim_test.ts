@@ -2,11 +2,12 @@
 import assert from "node:assert/strict";
 import { trimStore } from "../../src/local/trim.ts";
 import { DiskStore } from "../../src/local/disk_store.ts";
-import { sha256HexOffThread, sha256HexOfText } from "../../src/util/sha256.ts";
-import { measureLocal } from "../../src/cli/commands.ts";
+import { sha256HexOfText } from "../../src/util/sha256.ts";
+import { measureStore } from "../../src/local/store_files.ts";
 import { compiledPackages, goWorkspace, runGo } from "../support/go.ts";
 import { gocacheprogValue, MOD_TS, programArgv } from "../support/program.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
+import { putBytes } from "../support/stores.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -23,11 +24,8 @@ async function fill(
   for (let i = 0; i < count; i++) {
     const body = new Uint8Array(size);
     new DataView(body.buffer).setUint32(0, i);
-    const outputId = await sha256HexOffThread(body);
     const actionId = await sha256HexOfText(`action ${i}`);
-    const writer = store.startPut({ actionId, outputId, size });
-    await writer.write(body);
-    const hit = await writer.commit();
+    const hit = await putBytes(store, actionId, body);
     const when = new Date(Date.now() - age(i));
     Deno.utimeSync(store.entryPath(actionId), when, when);
     Deno.utimeSync(hit.diskPath, when, when);
@@ -69,7 +67,7 @@ Deno.test("trimStore() runs at most once a day, and resumes a pass cut short by 
   const second = trimStore(dir.path, { ageMillis: 5 * DAY });
   assert.equal(second.ran, true, "a pass in progress is resumed at once");
   assert.equal(second.complete, true);
-  assert.equal(measureLocal(dir.path).entries, 0);
+  assert.equal(measureStore(dir.path).entries, 0);
   assert.equal(trimStore(dir.path, { ageMillis: 5 * DAY }).ran, false, "done for today");
   assert.equal(
     trimStore(dir.path, { ageMillis: 5 * DAY, now: Date.now() + DAY + 1 }).ran,
@@ -82,10 +80,10 @@ Deno.test("trimStore() with a size cap holds the store within 5% under the cap, 
   await using dir = await tempDir();
   const count = 3000;
   const actions = await fill(dir.path, count, 4096, (i) => 3 * HOUR + (count - i) * 60_000); // older first
-  const before = measureLocal(dir.path).bytes;
+  const before = measureStore(dir.path).bytes;
   const cap = Math.floor(before / 2);
   const result = trimStore(dir.path, { ageMillis: 30 * DAY, maxSizeBytes: cap });
-  const after = measureLocal(dir.path).bytes;
+  const after = measureStore(dir.path).bytes;
   assert.ok(after <= cap, `${after} > cap ${cap}`);
   assert.ok(after >= cap * 0.95, `${after} is more than 5% under the cap ${cap}`);
   assert.equal(result.bytesKept, after);
@@ -127,7 +125,7 @@ Deno.test("gocacheprog trim runs in several processes at once without errors", a
     }).output()
   ));
   for (const trim of trims) assert.equal(trim.code, 0, new TextDecoder().decode(trim.stderr));
-  assert.equal(measureLocal(dir.path).entries, 200, "exactly the old half is gone");
+  assert.equal(measureStore(dir.path).entries, 200, "exactly the old half is gone");
 });
 
 Deno.test("a trim during a running build removes old entries but nothing the build uses", async () => {

@@ -4,7 +4,7 @@ import { byteSourceFromStream } from "../../src/protocol/byte_source.ts";
 import { DiskStore } from "../../src/local/disk_store.ts";
 import { Logger } from "../../src/util/log.ts";
 import { ServeMetrics } from "../../src/protocol/serve_metrics.ts";
-import type { Hit, LocalStore, PutRequest, PutWriter } from "../../src/store.ts";
+import type { CacheStore, Hit, PutRequest, PutWriter } from "../../src/store.ts";
 import { tempDir } from "../support/tools.ts";
 
 const A1 = "oFqyzTFO7RKrD83sqkbcEhxpNwvI031yvmypiUZPdsQ=";
@@ -13,7 +13,7 @@ const O_HELLO = "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=";
 
 /** Runs a session over the given input text and returns every output line, parsed. */
 async function session(
-  store: LocalStore | (() => Promise<LocalStore>),
+  store: CacheStore | (() => Promise<CacheStore>),
   input: string,
   logLines: string[] = [],
   metrics = new ServeMetrics(),
@@ -34,7 +34,7 @@ async function session(
 }
 
 /** A store whose gets answer later, in an order the test chooses. */
-class DelayedStore implements LocalStore {
+class DelayedStore implements CacheStore {
   delays = new Map<string, number>();
   get(actionId: string): Promise<Hit | undefined> {
     return new Promise((resolve) =>
@@ -191,7 +191,7 @@ Deno.test("serve() finishes pending work on end of input without close", async (
 
 Deno.test("serve() reports a failing store once and answers with errors", async () => {
   const logs: string[] = [];
-  const failing: LocalStore = {
+  const failing: CacheStore = {
     get: () => {
       throw new Error("disk on fire");
     },

@@ -9,27 +9,14 @@ import {
   type RedisStore,
   type RedisStoreOptions,
 } from "../../src/redis/redis_store.ts";
-import { CorruptEntryError } from "../../src/store.ts";
-import { sha256HexOffThread } from "../../src/util/sha256.ts";
+import { CorruptEntryError } from "../../src/errors.ts";
 import { chunkKey, entryKey, keyNamespace } from "../../src/redis/value_format.ts";
 import { startRedis, startRedisCluster, startRedisSentinel } from "../support/redis_server.ts";
 import { makeTlsCertificates } from "../support/tls.ts";
 import { tempDir } from "../support/tools.ts";
+import { randomBytes, remoteEntryOf } from "../support/stores.ts";
 
 const ACTION = "a".repeat(64);
-
-function randomBytes(length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let offset = 0; offset < length; offset += 65536) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(offset + 65536, length)));
-  }
-  return bytes;
-}
-
-async function entryOf(body: Uint8Array) {
-  const outputId = await sha256HexOffThread(body);
-  return { outputId, size: body.length, timeNanos: 1_700_000_000_123_456_789n, body };
-}
 
 function store(options: Partial<RedisStoreOptions> & { urls: string[] }): RedisStore {
   return openRedisStore({
@@ -49,12 +36,12 @@ Deno.test("RedisStore stores and returns entries of every size, one key or chunk
     assert.equal(await remote.ready(), true);
     assert.equal(await remote.get(ACTION), undefined);
     for (const [i, size] of [0, 5, 1 << 20, (3 << 20) + 12345].entries()) {
-      const entry = await entryOf(randomBytes(size));
+      const entry = await remoteEntryOf(randomBytes(size));
       const action = String(i).repeat(64);
       await remote.put(action, entry);
       assert.deepEqual(await remote.get(action), entry, `size ${size}`);
     }
-    const chunked = await entryOf(randomBytes((3 << 20) + 12345));
+    const chunked = await remoteEntryOf(randomBytes((3 << 20) + 12345));
     await remote.put(ACTION, chunked);
     const keys = (await redis.cli("--scan", "--pattern", "gocacheprog:test:*")).split("\n");
     assert.equal(
@@ -75,7 +62,7 @@ Deno.test("RedisStore sends background fetches on a connection of their own", as
     (await redis.cli("CLIENT", "LIST")).split("\n").map((line) => /cmd=(\S+)/.exec(line)?.[1])
       .filter((command) => command !== undefined && command !== "client|list").sort();
   try {
-    const entry = await entryOf(randomBytes(1000));
+    const entry = await remoteEntryOf(randomBytes(1000));
     await remote.put(ACTION, entry);
     assert.deepEqual(await remote.get(ACTION), entry);
     assert.deepEqual(await lastCommands(), ["getex"], "gets and puts share one connection");
@@ -93,7 +80,7 @@ Deno.test("RedisStore compresses with zstd when asked, and reads either encoding
   const plain = store({ urls: [`127.0.0.1:${redis.port}`] });
   try {
     const body = new TextEncoder().encode("compressible ".repeat(100_000));
-    const entry = await entryOf(body);
+    const entry = await remoteEntryOf(body);
     await compressing.put(ACTION, entry);
     const stored = Number(await redis.cli("STRLEN", entryKey(keyNamespace("test"), ACTION)));
     assert.ok(stored < body.length / 10, `stored ${stored} bytes for ${body.length}`);
@@ -109,7 +96,7 @@ Deno.test("RedisStore refreshes an entry's TTL on every hit", async () => {
   await using redis = await startRedis({ dir: dir.path });
   const remote = store({ urls: [`127.0.0.1:${redis.port}`], ttlMillis: 3_600_000 });
   try {
-    await remote.put(ACTION, await entryOf(randomBytes(10)));
+    await remote.put(ACTION, await remoteEntryOf(randomBytes(10)));
     const key = entryKey(keyNamespace("test"), ACTION);
     assert.ok(Number(await redis.cli("PTTL", key)) > 3_500_000);
     await redis.cli("PEXPIRE", key, "5000");
@@ -125,7 +112,7 @@ Deno.test("RedisStore.has() tells whether this very output is already stored", a
   await using redis = await startRedis({ dir: dir.path });
   const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
   try {
-    const entry = await entryOf(randomBytes(100));
+    const entry = await remoteEntryOf(randomBytes(100));
     assert.equal(await remote.has(ACTION, entry.outputId), false);
     await remote.put(ACTION, entry);
     assert.equal(await remote.has(ACTION, entry.outputId), true);
@@ -147,7 +134,7 @@ Deno.test("RedisStore refuses corrupt values: a stranger's value, a truncated on
       "not an entry at all, but long enough to look like one".repeat(3),
     );
     await assert.rejects(remote.get(ACTION), CorruptEntryError);
-    const entry = await entryOf(randomBytes(2 << 20));
+    const entry = await remoteEntryOf(randomBytes(2 << 20));
     await remote.put(ACTION, entry);
     await redis.cli("SETRANGE", entryKey(namespace, ACTION), "0", "XXXX");
     await assert.rejects(remote.get(ACTION), CorruptEntryError);
@@ -172,13 +159,13 @@ Deno.test("RedisStore logs in with a password or an ACL user, and reports a refu
   try {
     assert.equal(await byPassword.ready(), true);
     assert.equal(await byUser.ready(), true);
-    const entry = await entryOf(randomBytes(64));
+    const entry = await remoteEntryOf(randomBytes(64));
     await byUser.put(ACTION, entry);
     assert.deepEqual(await byPassword.get(ACTION), entry);
     assert.equal(await wrong.ready(), false);
-    assert.match(wrong.lastError ?? "", /WRONGPASS/);
+    assert.match(wrong.lastError?.message ?? "", /WRONGPASS/);
     assert.ok(
-      !(wrong.lastError ?? "").includes("wrong-password"),
+      !(wrong.lastError?.message ?? "").includes("wrong-password"),
       "the password is never repeated",
     );
   } finally {
@@ -209,7 +196,7 @@ Deno.test("RedisStore connects over TLS, and with a client certificate for mutua
   });
   try {
     assert.equal(await mutual.ready(), true);
-    const entry = await entryOf(randomBytes(3000));
+    const entry = await remoteEntryOf(randomBytes(3000));
     await mutual.put(ACTION, entry);
     assert.deepEqual(await mutual.get(ACTION), entry);
     assert.equal(await noClientCert.ready(), false, "the server requires a client certificate");
@@ -226,7 +213,7 @@ Deno.test("RedisStore works against a 3-node Redis Cluster", async () => {
     assert.equal(await remote.ready(), true);
     const entries = [];
     for (let i = 0; i < 12; i++) {
-      const entry = await entryOf(randomBytes(i === 0 ? (2 << 20) + 7 : 100 + i));
+      const entry = await remoteEntryOf(randomBytes(i === 0 ? (2 << 20) + 7 : 100 + i));
       const action = (i.toString(16) + "0").repeat(32);
       await remote.put(action, entry);
       entries.push({ action, entry });
@@ -254,7 +241,7 @@ Deno.test("RedisStore finds the master through Redis Sentinel", async () => {
   });
   try {
     assert.equal(await remote.ready(), true);
-    const entry = await entryOf(randomBytes(500));
+    const entry = await remoteEntryOf(randomBytes(500));
     await remote.put(ACTION, entry);
     assert.deepEqual(await remote.get(ACTION), entry);
     assert.equal(await master.cli("EXISTS", entryKey(keyNamespace("test"), ACTION)), "1");

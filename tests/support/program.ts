@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ENV_PERMISSION, REDIS_ENV_PERMISSION } from "../../src/cli/config.ts";
+import { ENV_PERMISSION, REDIS_ENV_PERMISSION } from "../../src/cli/permissions.ts";
 import { type CommandResult, runCommand } from "./process.ts";
 import { REPO_ROOT } from "./tools.ts";
 

@@ -1,228 +1,130 @@
-/** The tiered store over a real disk store and a real `redis-server`, with faults. */
+/**
+ * The remote-backed store's coordination over an in-memory remote: local first, remote
+ * on a miss, uploads after puts, read-only, faults, manifests and the prefetch they
+ * drive. The same store over a real Redis is in `remote_backed_store_redis_test.ts`.
+ */
 import assert from "node:assert/strict";
-import { type ManifestOptions, TieredStore } from "../../src/tiered/remote_backed_store.ts";
+import type { ManifestOptions } from "../../src/tiered/manifest_session.ts";
+import type { Hit } from "../../src/store.ts";
 import { DiskStore } from "../../src/local/disk_store.ts";
-import { openRedisStore } from "../../src/redis/redis_store.ts";
-import { Logger } from "../../src/util/log.ts";
-import { entryKey, keyNamespace } from "../../src/redis/value_format.ts";
-import type { Hit, LocalStore } from "../../src/store.ts";
-import { startRedis } from "../support/redis_server.ts";
-import { freePort, tempDir } from "../support/tools.ts";
-import { loadSha256, sha256HexOffThread } from "../../src/util/sha256.ts";
-import { subkey } from "../../src/tiered/subkey.ts";
+import { decodeManifest } from "../../src/tiered/manifest.ts";
+import { MemoryRemoteStore } from "../support/memory_remote_store.ts";
+import { remoteBackedStore } from "../support/tier_parts.ts";
+import { putBytes, remoteEntryOf } from "../support/stores.ts";
+import { tempDir } from "../support/tools.ts";
 
-const ACTION = "c".repeat(64);
+const id = (n: number) => n.toString(16).padStart(64, "0");
 
-interface Tiered {
-  store: TieredStore;
-  logs: string[];
-  dir: string;
-}
-
-async function tiered(
-  dir: string,
-  port: number,
-  options: { readOnly?: boolean; uploadWaitMillis?: number; manifests?: ManifestOptions } = {},
-) {
-  const logs: string[] = [];
-  const logger = new Logger((line) => logs.push(line));
-  const store = new TieredStore({
-    local: await DiskStore.open(dir),
-    remote: openRedisStore({
-      urls: [`127.0.0.1:${port}`],
-      prefix: "tier",
-      ttlMillis: 60_000,
-      timeoutMillis: 300,
-      compress: "none",
-    }),
-    logger,
-    timeoutMillis: 300,
-    uploadWaitMillis: options.uploadWaitMillis ?? 3000,
-    readOnly: options.readOnly ?? false,
-    ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
-  });
-  return { store, logs, dir } satisfies Tiered;
-}
-
-async function putBytes(store: LocalStore, actionId: string, body: Uint8Array): Promise<Hit> {
-  const outputId = await sha256HexOffThread(body);
-  const writer = store.startPut({ actionId, outputId, size: body.length });
-  await writer.write(body);
-  return await writer.commit();
-}
-
-Deno.test("TieredStore serves from a fresh directory what another directory uploaded, verified", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const a = await tiered(`${work.path}/a`, redis.port);
-  const body = new TextEncoder().encode("compiled package archive");
-  const stored = await putBytes(a.store, ACTION, body);
-  await a.store.close();
-  assert.equal(a.store.metrics.uploads, 1);
-
-  const b = await tiered(`${work.path}/b`, redis.port);
-  const hit = await b.store.get(ACTION);
-  assert.equal(hit?.source, "remote");
-  assert.equal(hit?.outputId, stored.outputId);
-  assert.equal(hit?.timeNanos, stored.timeNanos, "the original put time is kept");
-  assert.ok(hit?.diskPath.startsWith(`${work.path}/b/`));
-  assert.deepEqual(await Deno.readFile(hit!.diskPath), body);
-  const again = await b.store.get(ACTION);
-  assert.equal(again?.source, undefined, "the second get is a local hit");
-  await b.store.close();
-});
-
-Deno.test("TieredStore never serves a corrupt remote value: it is a miss, counted, said once, removed", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const a = await tiered(`${work.path}/a`, redis.port);
-  await putBytes(a.store, ACTION, new TextEncoder().encode("the real contents of an archive"));
-  await putBytes(a.store, "d".repeat(64), new TextEncoder().encode("another archive"));
-  await a.store.close();
-  const key = entryKey(keyNamespace("tier"), ACTION);
-  await redis.cli("SETRANGE", key, "80", "XXXX"); // flip bytes inside the body
-  await redis.cli("SETRANGE", entryKey(keyNamespace("tier"), "d".repeat(64)), "85", "YYYY");
-
-  const b = await tiered(`${work.path}/b`, redis.port);
-  assert.equal(await b.store.get(ACTION), undefined);
-  assert.equal(await b.store.get("d".repeat(64)), undefined);
-  assert.equal(b.store.metrics.corrupt, 2);
-  assert.equal(b.logs.filter((line) => line.includes("corrupt")).length, 1, b.logs.join("\n"));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.equal(await redis.cli("EXISTS", key), "0", "the corrupt value was removed");
-  await b.store.close();
-});
-
-Deno.test("TieredStore's prefetch verifies as a demand get does: a corrupt value is never stored", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const manifests = (write: boolean): ManifestOptions => ({
-    scopes: { buildType: "unit", own: "ref:main", writesDefault: false },
+function manifests(write: boolean, own = "ref:main"): ManifestOptions {
+  return {
+    scopes: { buildType: "unit", own, default: "ref:main", writesDefault: own === "ref:main" },
     write,
     prefetchMaxBytes: 1 << 20,
-  });
-  const a = await tiered(`${work.path}/a`, redis.port, { manifests: manifests(true) });
-  await putBytes(a.store, ACTION, new TextEncoder().encode("the real contents of an archive"));
-  const intact = await putBytes(a.store, "d".repeat(64), new TextEncoder().encode("intact"));
-  await a.store.close();
-  await redis.cli("SETRANGE", entryKey(keyNamespace("tier"), ACTION), "80", "XXXX");
+  };
+}
 
-  const b = await tiered(`${work.path}/b`, redis.port, { manifests: manifests(false) });
-  await b.store.prefetchFinished();
-  const local = await DiskStore.open(`${work.path}/b`);
-  assert.equal(local.has(ACTION), false, "the corrupt entry was not stored");
-  assert.equal(local.get("d".repeat(64))?.outputId, intact.outputId, "the intact one was");
-  assert.equal(b.store.metrics.corrupt, 1);
-  assert.equal(b.store.counters().prefetched, 1);
-  await b.store.close();
+Deno.test("RemoteBackedStore answers locally first, then from the remote, and keeps remote hits locally", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  remote.entries.set(id(1), await remoteEntryOf(new TextEncoder().encode("from the remote")));
+  const { store } = await remoteBackedStore(dir.path, remote, { speculate: false });
+  const local = await putBytes(store, id(2), new TextEncoder().encode("local"));
+  const localHit = store.get(id(2));
+  assert.deepEqual(localHit, local, "a local hit is answered at once");
+  const remoteHit = await store.get(id(1));
+  assert.equal(remoteHit?.source, "remote");
+  assert.equal(await Deno.readTextFile(remoteHit!.diskPath), "from the remote");
+  assert.equal((store.get(id(1)) as Hit | undefined)?.source, undefined, "then local");
+  assert.equal(await store.get(id(3)), undefined);
+  assert.deepEqual(remote.callsOf("get").map((call) => call.key), [id(1), id(3)]);
+  await store.close();
+  assert.ok(remote.closed);
 });
 
-Deno.test("TieredStore with Redis refused: local answers, one warning, puts never fail", async () => {
-  await using work = await tempDir();
-  const t = await tiered(`${work.path}/a`, freePort());
+Deno.test("RemoteBackedStore answers a put once it is local, uploads it after, and never in read-only mode", async () => {
+  for (const readOnly of [false, true]) {
+    await using dir = await tempDir();
+    const remote = new MemoryRemoteStore();
+    const { store } = await remoteBackedStore(dir.path, remote, { readOnly });
+    remote.hold();
+    const hit = await putBytes(store, id(1), new TextEncoder().encode("compiled"));
+    assert.ok(hit.diskPath.startsWith(dir.path), "answered while the remote is held");
+    remote.release();
+    await store.close();
+    assert.equal(remote.entries.has(id(1)), !readOnly);
+    assert.equal(store.metrics.uploads, readOnly ? 0 : 1);
+  }
+});
+
+Deno.test("RemoteBackedStore with a frozen remote: one deadline, then misses at once, and puts still work", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore({ timeoutMillis: 50 });
+  const { store, log } = await remoteBackedStore(dir.path, remote);
+  remote.fault = "frozen";
   const started = performance.now();
-  assert.equal(await t.store.get(ACTION), undefined);
-  const stored = await putBytes(t.store, ACTION, new TextEncoder().encode("local only"));
-  assert.deepEqual(t.store.get(ACTION), stored);
-  for (let i = 0; i < 20; i++) {
-    assert.equal(await t.store.get(String(i % 10).repeat(64)), undefined);
+  assert.deepEqual(await Promise.all([store.get(id(1)), store.get(id(2))]), [undefined, undefined]);
+  assert.ok(performance.now() - started < 500);
+  for (let n = 3; n < 50; n++) assert.equal(store.get(id(n)), undefined, "answered at once");
+  assert.equal(store.metrics.skipped, 47);
+  assert.ok((await putBytes(store, id(1), new TextEncoder().encode("still stored"))).diskPath);
+  await store.close();
+  assert.equal(log.warnings().length, 1, log.lines.join("\n"));
+});
+
+Deno.test("RemoteBackedStore writes the build's manifest at close, and prefetches from it in manifest order", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const first = await remoteBackedStore(`${dir.path}/a`, remote, { manifests: manifests(true) });
+  for (let n = 1; n <= 5; n++) {
+    await putBytes(first.store, id(n), new TextEncoder().encode(`archive ${n}`));
   }
-  await t.store.close();
-  assert.ok(performance.now() - started < 1500, `took ${performance.now() - started} ms`);
-  assert.equal(t.logs.filter((line) => line.includes("warning")).length, 1, t.logs.join("\n"));
-});
-
-Deno.test("TieredStore with Redis frozen: gets cost one timeout, then the breaker answers at once", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const t = await tiered(`${work.path}/a`, redis.port);
-  assert.equal(await t.store.get("e".repeat(64)), undefined, "connected and working");
-  redis.freeze();
-  try {
-    const started = performance.now();
-    const results = await Promise.all([ACTION, "f".repeat(64)].map((id) => t.store.get(id)));
-    assert.deepEqual(results, [undefined, undefined]);
-    const first = performance.now() - started;
-    assert.ok(first < 1000, `the first gets took ${first} ms`);
-    const next = performance.now();
-    for (let i = 0; i < 50; i++) {
-      assert.equal(t.store.get(String(i % 10).repeat(64)), undefined, "answered at once");
-    }
-    assert.ok(performance.now() - next < 200);
-    const stored = await putBytes(
-      t.store,
-      ACTION,
-      new TextEncoder().encode("still stored locally"),
-    );
-    assert.ok(stored.diskPath.length > 0);
-  } finally {
-    redis.thaw();
-  }
-  await t.store.close();
-  assert.equal(t.logs.filter((line) => line.includes("warning")).length, 1, t.logs.join("\n"));
-});
-
-Deno.test("TieredStore in read-only mode reads from Redis but never writes to it", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const t = await tiered(`${work.path}/a`, redis.port, { readOnly: true });
-  await putBytes(t.store, ACTION, new TextEncoder().encode("untrusted job output"));
-  await t.store.close();
-  assert.equal(await redis.cli("DBSIZE"), "0");
-  assert.equal(t.store.metrics.uploads, 0);
-});
-
-Deno.test("TieredStore skips uploading what Redis already holds", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const body = new TextEncoder().encode("same output everywhere");
-  const a = await tiered(`${work.path}/a`, redis.port);
-  await putBytes(a.store, ACTION, body);
-  await a.store.close();
-  const b = await tiered(`${work.path}/b`, redis.port);
-  await putBytes(b.store, ACTION, body);
-  await b.store.close();
-  assert.equal(b.store.metrics.uploads, 0);
-  assert.equal(b.store.metrics.uploadsSkipped, 1);
-});
-
-Deno.test("TieredStore's close() waits for uploads at most the upload wait, and says what was left", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const t = await tiered(`${work.path}/a`, redis.port, { uploadWaitMillis: 200 });
-  assert.equal(await t.store.get(ACTION), undefined, "connected");
-  redis.freeze();
-  try {
-    for (let i = 0; i < 8; i++) {
-      await putBytes(t.store, String(i).repeat(64), new TextEncoder().encode(`body ${i}`));
-    }
-    const started = performance.now();
-    await t.store.close();
-    assert.ok(performance.now() - started < 1000, `close took ${performance.now() - started} ms`);
-  } finally {
-    redis.thaw();
-  }
-  assert.ok(t.logs.some((line) => /uploads .* were not finished/.test(line)), t.logs.join("\n"));
-});
-
-Deno.test("TieredStore fetches a compile's stdout companion with it, and serves it locally after", async () => {
-  await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
-  const sha256 = await loadSha256();
-  const companion = subkey(sha256, ACTION, "stdout");
-  const a = await tiered(`${work.path}/a`, redis.port);
-  await putBytes(a.store, ACTION, new TextEncoder().encode("archive"));
-  await putBytes(a.store, companion, new Uint8Array(0));
-  await a.store.close();
-  const b = await tiered(`${work.path}/b`, redis.port);
-  assert.equal((await b.store.get(ACTION))?.source, "remote");
-  await new Promise((resolve) => setTimeout(resolve, 50)); // the companion lands
-  const companionHit = b.store.get(companion);
-  assert.ok(
-    companionHit !== undefined && !(companionHit instanceof Promise),
-    "a local hit, answered at once",
+  await first.store.close();
+  const written = [...remote.manifests.values()];
+  assert.equal(written.length, 1, "on the default branch, its own scope is the default's");
+  assert.equal(remote.callsOf("writeManifest").length, 1, "written once, not appended twice");
+  assert.deepEqual(
+    decodeManifest(written[0]!)?.records.map((r) => r.actionId),
+    [1, 2, 3, 4, 5].map(id),
   );
-  assert.equal(b.store.metrics.companionsFetched, 1);
-  assert.equal(b.store.metrics.companionsUsed, 1);
-  await b.store.close();
+
+  await putBytes(
+    await DiskStore.open(`${dir.path}/b`),
+    id(3),
+    new TextEncoder().encode("archive 3"),
+  );
+  const second = await remoteBackedStore(`${dir.path}/b`, remote, { manifests: manifests(false) });
+  const outcome = await second.store.prefetchFinished();
+  assert.deepEqual(outcome, { remoteAvailable: true, planned: 4, fetched: 4, fetchedBytes: 36 });
+  const prefetched = remote.callsOf("get").filter((call) => call.background);
+  assert.deepEqual(
+    prefetched.map((call) => call.key),
+    [1, 2, 4, 5].map(id),
+    "in order, the local one skipped",
+  );
+  for (const n of [1, 2, 4, 5]) {
+    const hit = second.store.get(id(n));
+    assert.ok(hit !== undefined && !(hit instanceof Promise), `${n} is local now`);
+  }
+  assert.equal(second.store.counters().prefetchUsed, 4);
+  await second.store.close();
+  assert.equal(remote.callsOf("writeManifest").length, 1, "the second wrote none");
+});
+
+Deno.test("RemoteBackedStore on a branch writes its own scope's manifest, never the default's", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const { store } = await remoteBackedStore(dir.path, remote, {
+    manifests: manifests(true, "ref:feature"),
+  });
+  await putBytes(store, id(1), new TextEncoder().encode("archive"));
+  await store.close();
+  assert.deepEqual([...remote.manifests.keys()].map((name) => name.slice(17)), ["ref:feature"]);
+});
+
+Deno.test("RemoteBackedStore's prefetch says when the remote could not be used", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore({ ready: false });
+  const { store } = await remoteBackedStore(dir.path, remote, { manifests: manifests(false) });
+  assert.equal((await store.prefetchFinished()).remoteAvailable, false);
+  await store.close();
 });

@@ -8,12 +8,14 @@
  * @module
  */
 
-import type { CommandContext } from "../commands.ts";
-import { withRedis } from "../commands.ts";
-import { missingPermissionFlags, queryDenoPermission } from "../permissions.ts";
+import type { CommandContext } from "./context.ts";
+import {
+  missingPermissionFlags,
+  needsWholeEnvironment,
+  queryDenoPermission,
+} from "../permissions.ts";
 import { hostPort, parseRedisAddress } from "../../redis/address.ts";
-import { messageOf } from "../../protocol/wire.ts";
-import { needsWholeEnvironment } from "../config.ts";
+import { messageOf, RemoteAuthError, RemoteTlsError } from "../../errors.ts";
 
 /** One check's outcome. */
 export interface Finding {
@@ -114,38 +116,38 @@ async function checkRedis(context: CommandContext): Promise<Finding[]> {
   const where = [...remote.urls, ...(remote.sentinels ?? [])].map((url) =>
     hostPort(parseRedisAddress(url))
   ).join(",");
+  const { openRedisAdmin } = await import("../../redis/admin.ts");
+  let admin;
   try {
-    return await withRedis(remote, context.config.redisTimeoutMillis, async (redis) => {
-      const rtt = await redis.pingMillis();
-      const findings: Finding[] = [{
-        check: `redis ${redis.description}`,
-        ok: true,
-        detail: "reachable",
-      }];
-      findings.push({
+    admin = await openRedisAdmin(remote);
+  } catch (error) {
+    const cause = error instanceof Error ? error.cause : undefined;
+    let fix = `check that Redis runs at ${where} and that this host may connect to it`;
+    if (cause instanceof RemoteAuthError) {
+      fix = "check GOCACHEPROG_REDIS_PASSWORD (or --redis-password-file) and --redis-user";
+    } else if (cause instanceof RemoteTlsError) {
+      fix = "check --redis-tls-ca, --redis-tls-cert and --redis-tls-key, and rediss:// in the URL";
+    } else if (cause instanceof Deno.errors.NotCapable) {
+      fix = `run with --allow-net=${where.replace(/:\d+/g, "")}`;
+    }
+    return [{ check: `redis ${where}`, ok: false, detail: messageOf(error), fix }];
+  }
+  try {
+    const rtt = await admin.pingMillis();
+    return [
+      { check: admin.description, ok: true, detail: "reachable" },
+      {
         check: "redis round trip",
         ok: rtt < 50,
         detail: `${rtt.toFixed(2)} ms`,
         ...(rtt < 50 ? {} : { fix: "put Redis closer to the runners: every lookup pays this" }),
-      });
-      findings.push({
-        check: "redis TLS",
-        ok: true,
-        detail: tls ? "in use" : "not in use (plain TCP)",
-      });
-      return findings;
-    });
+      },
+      { check: "redis TLS", ok: true, detail: tls ? "in use" : "not in use (plain TCP)" },
+    ];
   } catch (error) {
-    const detail = messageOf(error);
-    let fix = `check that Redis runs at ${where} and that this host may connect to it`;
-    if (/WRONGPASS|NOAUTH|invalid username-password/i.test(detail)) {
-      fix = "check GOCACHEPROG_REDIS_PASSWORD (or --redis-password-file) and --redis-user";
-    } else if (/certificate|SSL|TLS/i.test(detail)) {
-      fix = "check --redis-tls-ca, --redis-tls-cert and --redis-tls-key, and rediss:// in the URL";
-    } else if (/NotCapable|Requires net access/i.test(detail)) {
-      fix = `run with --allow-net=${where.replace(/:\d+/g, "")}`;
-    }
-    return [{ check: `redis ${where}`, ok: false, detail, fix }];
+    return [{ check: admin.description, ok: false, detail: messageOf(error) }];
+  } finally {
+    await admin.close();
   }
 }
 

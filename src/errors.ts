@@ -1,0 +1,115 @@
+/**
+ * The errors that callers tell apart, by their type and never by their message: a
+ * deadline missed (a slow or frozen remote), a corrupt remote value, a remote that is
+ * full, one that refuses our credentials, and one that cannot be reached. Each carries
+ * what a caller needs to act on it. Everything else is an ordinary `Error`.
+ *
+ * @module
+ */
+
+/** Work that did not finish in time: its remote is slow or frozen, or stopped moving bytes. */
+export class DeadlineError extends Error {
+  /** What timed out, such as `GETEX` or `connecting`. */
+  readonly operation: string;
+  /** The deadline that was missed, in milliseconds. */
+  readonly millis: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param operation What timed out.
+   * @param millis The deadline that was missed, in milliseconds.
+   */
+  constructor(operation: string, millis: number) {
+    super(`${operation} timed out after ${Math.round(millis)} ms`);
+    this.name = "DeadlineError";
+    this.operation = operation;
+    this.millis = millis;
+  }
+}
+
+/** A value in a remote store that is not a valid entry: treated as a miss, never served. */
+export class CorruptEntryError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong with the value.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "CorruptEntryError";
+  }
+}
+
+/**
+ * The remote store refused a write for lack of memory (Redis' `OOM` reply under
+ * `maxmemory` with `noeviction`): it is full, not down, so reads go on.
+ */
+export class RemoteFullError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message The store's own words.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "RemoteFullError";
+  }
+}
+
+/**
+ * The remote store refused our credentials, or what they allow (Redis' `WRONGPASS`,
+ * `NOAUTH`, `NOPERM`): retrying will not help until the configuration changes.
+ */
+export class RemoteAuthError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message The store's own words; never a credential.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "RemoteAuthError";
+  }
+}
+
+/**
+ * The TLS session with the remote could not be set up: its certificate does not verify
+ * against our CA, or it refused ours.
+ */
+export class RemoteTlsError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What failed.
+   * @param options The underlying error.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RemoteTlsError";
+  }
+}
+
+/** The remote store cannot be used now: not connected yet, or its connection was lost. */
+export class RemoteUnavailableError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message Why, naming the store but never a credential.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RemoteUnavailableError";
+  }
+}
+
+/**
+ * Returns an error's message, or the thrown value as text, for one-line reports.
+ *
+ * @param error Anything that was thrown.
+ * @returns A one-line description.
+ */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,177 @@
+/**
+ * Atomic file writes for the local store: a new temporary file in the final file's own
+ * directory (never `$TMPDIR`, which may be another filesystem), then a rename over the
+ * final name, so that a reader never sees a partial file and several processes can
+ * share one directory. A failed write removes its temporary file.
+ *
+ * Synchronous and asynchronous twins: the go command's requests use the synchronous
+ * ones (a small write answers sooner without a trip through the thread pool), and
+ * background work uses the asynchronous ones, which leave the event loop's thread free.
+ *
+ * @module
+ */
+
+import { temporaryPath } from "./store_files.ts";
+
+/** As the go command's cache: the umask decides. */
+const FILE_MODE = 0o666;
+
+/**
+ * Writes a file atomically, creating its directory if it is missing.
+ *
+ * @param finalPath The file's path.
+ * @param data Its contents.
+ * @throws What the file system throws; the temporary file is removed first.
+ */
+export function writeFileAtomicSync(finalPath: string, data: Uint8Array): void {
+  const tempPath = temporaryPath(finalPath);
+  try {
+    try {
+      Deno.writeFileSync(tempPath, data, { createNew: true, mode: FILE_MODE });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(parentOf(finalPath), { recursive: true });
+      Deno.writeFileSync(tempPath, data, { createNew: true, mode: FILE_MODE });
+    }
+    Deno.renameSync(tempPath, finalPath);
+  } catch (error) {
+    removeQuietlySync(tempPath);
+    throw error;
+  }
+}
+
+/**
+ * {@linkcode writeFileAtomicSync} with asynchronous calls, off the event loop's thread.
+ *
+ * @param finalPath The file's path.
+ * @param data Its contents.
+ * @throws What the file system throws; the temporary file is removed first.
+ */
+export async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
+  const tempPath = temporaryPath(finalPath);
+  const options = { createNew: true, mode: FILE_MODE } as const;
+  try {
+    try {
+      await Deno.writeFile(tempPath, data, options);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(parentOf(finalPath), { recursive: true });
+      await Deno.writeFile(tempPath, data, options);
+    }
+    await Deno.rename(tempPath, finalPath);
+  } catch (error) {
+    await Deno.remove(tempPath).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * A file written in pieces, then renamed into place ({@linkcode StreamedFile.commit})
+ * or removed ({@linkcode StreamedFile.abort}): for bodies too large to hold in memory.
+ */
+export class StreamedFile {
+  #finalPath: string;
+  #tempPath: string;
+  #file: Deno.FsFile;
+
+  private constructor(finalPath: string, tempPath: string, file: Deno.FsFile) {
+    this.#finalPath = finalPath;
+    this.#tempPath = tempPath;
+    this.#file = file;
+  }
+
+  /**
+   * Creates the temporary file, and its directory if it is missing.
+   *
+   * @param finalPath Where the file goes once committed.
+   * @returns The open file.
+   */
+  static async create(finalPath: string): Promise<StreamedFile> {
+    const tempPath = temporaryPath(finalPath);
+    const options = { write: true, createNew: true, mode: FILE_MODE } as const;
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(tempPath, options);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(parentOf(finalPath), { recursive: true });
+      file = await Deno.open(tempPath, options);
+    }
+    return new StreamedFile(finalPath, tempPath, file);
+  }
+
+  /**
+   * Appends bytes.
+   *
+   * @param data The bytes.
+   */
+  async write(data: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < data.length) written += await this.#file.write(data.subarray(written));
+  }
+
+  /** Closes the file and renames it into place; on failure, removes it. */
+  async commit(): Promise<void> {
+    this.#file.close();
+    try {
+      await Deno.rename(this.#tempPath, this.#finalPath);
+    } catch (error) {
+      await Deno.remove(this.#tempPath).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Closes and removes the file. */
+  async abort(): Promise<void> {
+    try {
+      this.#file.close();
+    } catch {
+      // already closed
+    }
+    await Deno.remove(this.#tempPath).catch(() => {});
+  }
+}
+
+/**
+ * What `stat` says of a regular file, or `undefined` if there is none at `path`.
+ *
+ * @param path The file.
+ * @returns Its information, or `undefined`.
+ */
+export function fileInfo(path: string): Deno.FileInfo | undefined {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFile ? info : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * {@linkcode fileInfo} with an asynchronous call.
+ *
+ * @param path The file.
+ * @returns Its information, or `undefined`.
+ */
+export async function fileInfoAsync(path: string): Promise<Deno.FileInfo | undefined> {
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile ? info : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+function removeQuietlySync(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // never created, or already gone: the original error is the one worth reporting
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The transport for a Redis Cluster or Sentinel, through ioredis, which discovers the
+ * Cluster's slots and the Sentinel's master. ioredis (and `node:buffer`, which it wants
+ * for binary arguments) is loaded only here, when the first command is sent: it takes
+ * about 80 ms of the thread to load, and reads the whole environment when it does.
+ *
+ * Every command has our own deadline, so that a timeout is a {@linkcode DeadlineError}
+ * like any other; ioredis' own errors become the typed errors of `errors.ts`.
+ *
+ * @module
+ */
+
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
+import type { Buffer } from "node:buffer";
+import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
+import { withDeadline } from "../util/deadline.ts";
+import type { RedisAddress } from "./address.ts";
+import {
+  errorFromReply,
+  type RedisArg,
+  type RedisNode,
+  type RedisReply,
+  type RedisTransport,
+} from "./transport.ts";
+
+type Client = Redis | Cluster;
+
+/** What ioredis is given: Cluster nodes, or Sentinels and a master group's name. */
+export interface IoredisTransportOptions {
+  /** A Cluster's seed nodes; used when `sentinels` is absent. */
+  nodes?: readonly RedisAddress[];
+  /** Sentinels, and the master group they watch. */
+  sentinels?: { addresses: readonly RedisAddress[]; name: string };
+  /** ACL user name, for every node. */
+  username?: string;
+  /** Password, for every node. */
+  password?: string;
+  /** TLS: present to use it, with an optional CA and client certificate (PEM). */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** The description for messages. */
+  description: string;
+  /** The deadline for connecting and for each command, in milliseconds. */
+  timeoutMillis: number;
+}
+
+/** ioredis and `node:buffer`, loaded once. */
+interface Ioredis {
+  Redis: typeof Redis;
+  Cluster: typeof Cluster;
+  ReplyError: new () => Error;
+  Buffer: typeof Buffer;
+}
+
+let ioredisLoading: Promise<Ioredis> | undefined;
+
+function loadIoredis(): Promise<Ioredis> {
+  ioredisLoading ??= Promise.all([import("ioredis"), import("node:buffer")]).then((
+    [{ Redis, Cluster, ReplyError }, { Buffer }],
+  ) => ({ Redis, Cluster, ReplyError: ReplyError as unknown as new () => Error, Buffer }));
+  return ioredisLoading;
+}
+
+/** Commands to a Cluster or through a Sentinel, by ioredis. */
+export class IoredisTransport implements RedisTransport {
+  readonly description: string;
+  #lastError: Error | undefined;
+  #timeoutMillis: number;
+  #client: Promise<{ client: Client; ioredis: Ioredis }>;
+  #ready: Promise<boolean>;
+
+  /**
+   * Loads ioredis and starts connecting.
+   *
+   * @param options Where, and the deadline.
+   */
+  constructor(options: IoredisTransportOptions) {
+    this.description = options.description;
+    this.#timeoutMillis = options.timeoutMillis;
+    this.#client = loadIoredis().then((ioredis) => {
+      const client = createClient(ioredis, options);
+      // ioredis reports every failed (re)connection; keep the latest, for messages.
+      // Without a listener it would print each one.
+      client.on("error", (error: Error) => this.#lastError = error);
+      return { client, ioredis };
+    });
+    this.#ready = this.#client.then(({ client }) =>
+      withDeadline(client.connect(), options.timeoutMillis, "connecting")
+    ).then(
+      () => true,
+      (error: unknown) => {
+        this.#lastError ??= error instanceof Error ? error : new Error(messageOf(error));
+        return false;
+      },
+    );
+  }
+
+  /** The latest connection error. */
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  ready(): Promise<boolean> {
+    return this.#ready;
+  }
+
+  async send(args: readonly RedisArg[]): Promise<RedisReply> {
+    const { client, ioredis } = await this.#connected();
+    return await call(client, ioredis, args, this.#timeoutMillis);
+  }
+
+  async nodes(): Promise<RedisNode[]> {
+    const { client, ioredis } = await this.#connected();
+    const servers = client instanceof ioredis.Cluster ? client.nodes("master") : [client as Redis];
+    return servers.map((server) => ({
+      send: (args) => call(server, ioredis, args, this.#timeoutMillis),
+    }));
+  }
+
+  async close(): Promise<void> {
+    (await this.#client.catch(() => undefined))?.client.disconnect();
+  }
+
+  /** The client, once connected. */
+  async #connected(): Promise<{ client: Client; ioredis: Ioredis }> {
+    const loaded = await this.#client;
+    if (loaded.client.status !== "ready" && !(await this.#ready)) {
+      throw new RemoteUnavailableError(
+        `${this.description} is not connected` +
+          (this.#lastError === undefined ? "" : ` (${this.#lastError.message})`),
+      );
+    }
+    return loaded;
+  }
+}
+
+/** Sends one command through ioredis, with our deadline, and types its errors. */
+async function call(
+  client: Client,
+  ioredis: Ioredis,
+  args: readonly RedisArg[],
+  timeoutMillis: number,
+): Promise<RedisReply> {
+  const [name, ...rest] = args;
+  const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
+  const reply = client.callBuffer(
+    String(name),
+    ...rest.map((arg) => typeof arg === "string" ? arg : asBuffer(ioredis.Buffer, arg)),
+  );
+  try {
+    return normalize(
+      await withDeadline(reply, timeoutMillis + Math.ceil(bytes / 10_000), String(name)),
+    );
+  } catch (error) {
+    if (error instanceof ioredis.ReplyError) throw errorFromReply(error.message);
+    if (error instanceof DeadlineError) throw error;
+    throw new RemoteUnavailableError(messageOf(error), { cause: error });
+  }
+}
+
+/** ioredis' reply as a {@linkcode RedisReply}: Buffers as plain byte arrays. */
+function normalize(reply: unknown): RedisReply {
+  if (reply === null || reply === undefined) return null;
+  if (typeof reply === "number") return reply;
+  if (typeof reply === "string") return new TextEncoder().encode(reply);
+  if (Array.isArray(reply)) return reply.map(normalize);
+  const bytes = reply as Uint8Array;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function asBuffer(buffer: typeof Buffer, bytes: Uint8Array): Buffer {
+  return buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function createClient(ioredis: Ioredis, options: IoredisTransportOptions): Client {
+  const tls = options.tls;
+  const common: RedisOptions = {
+    lazyConnect: true,
+    connectTimeout: options.timeoutMillis,
+    // Our deadline comes first; ioredis' own only cleans up after it.
+    commandTimeout: options.timeoutMillis * 2,
+    maxRetriesPerRequest: 0,
+    // Reading ioredis' own package.json for CLIENT SETINFO needs a read permission we do
+    // not grant, and when it is denied a failed TLS handshake can hang connect() forever.
+    disableClientInfo: true,
+    // Keep trying in the background (the circuit breaker decides whether to use it).
+    retryStrategy: (times: number) => Math.min(200 * times, 2000),
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+  };
+  if (options.sentinels !== undefined) {
+    return new ioredis.Redis({
+      ...common,
+      ...(tls === undefined ? {} : { tls }),
+      sentinels: options.sentinels.addresses.map(({ host, port }) => ({ host, port })),
+      name: options.sentinels.name,
+      sentinelRetryStrategy: (times: number) => (times > 3 ? null : 200 * times),
+      enableOfflineQueue: false,
+    });
+  }
+  const nodes = options.nodes ?? [];
+  const { retryStrategy: _unused, ...redisOptions } = {
+    ...common,
+    ...(tls === undefined ? {} : { tls }),
+  };
+  const clusterOptions: ClusterOptions = {
+    lazyConnect: true,
+    redisOptions,
+    slotsRefreshTimeout: options.timeoutMillis,
+    clusterRetryStrategy: (times: number) => Math.min(200 * times, 2000),
+    enableOfflineQueue: false,
+  };
+  return new ioredis.Cluster(nodes.map(({ host, port }) => ({ host, port })), clusterOptions);
+}

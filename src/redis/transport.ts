@@ -1,0 +1,140 @@
+/**
+ * How the Redis store speaks to Redis: one interface, {@linkcode RedisTransport}, with
+ * two implementations, chosen once when the store is opened. A standalone server goes
+ * through our own RESP connections (`resp_transport.ts`); a Cluster or Sentinel through
+ * ioredis (`ioredis_transport.ts`), which is loaded only then. The store and the
+ * administrative commands are written once, against this interface.
+ *
+ * Error replies become typed errors here, by their Redis error code (the reply's first
+ * word), so that no caller ever matches a message.
+ *
+ * @module
+ */
+
+import { RemoteAuthError, RemoteFullError } from "../errors.ts";
+
+/** A command argument: text, or binary bytes sent as they are. */
+export type RedisArg = string | Uint8Array;
+
+/**
+ * A reply: simple and bulk strings as bytes, integers as numbers, nil as `null`, arrays
+ * as arrays. Error replies are thrown (see {@linkcode errorFromReply}).
+ */
+export type RedisReply = null | number | Uint8Array | RedisReply[];
+
+/**
+ * Which connection a command travels on, so that one kind of traffic never queues
+ * behind another: the gets the go command waits on, and background fetches (a
+ * prefetch). A transport with one connection per node may ignore it.
+ */
+export type Lane = "demand" | "background";
+
+/** Options for {@linkcode RedisTransport.send}. */
+export interface SendOptions {
+  /**
+   * The connection to use.
+   *
+   * @default {"demand"}
+   */
+  lane?: Lane;
+}
+
+/** One Redis server, for the commands that go to each server in turn (`SCAN`). */
+export interface RedisNode {
+  /**
+   * Sends one command to this server.
+   *
+   * @param args The command and its arguments.
+   * @returns The reply.
+   * @throws {RedisReplyError} On an error reply; also the transport's own errors.
+   */
+  send(args: readonly RedisArg[]): Promise<RedisReply>;
+}
+
+/** A way to send commands to Redis, with deadlines, and to know whether it is connected. */
+export interface RedisTransport {
+  /** Where the server is, for messages (`Redis host:port`); never a credential. */
+  readonly description: string;
+  /** The latest connection error, if any, for messages and for `doctor`. */
+  readonly lastError: Error | undefined;
+  /**
+   * Resolves once connected, or once connecting has failed.
+   *
+   * @returns Whether commands can be sent.
+   */
+  ready(): Promise<boolean>;
+  /**
+   * Sends one command, routed to the node that holds its key, within the deadline.
+   * Commands sent on one lane are answered in order.
+   *
+   * @param args The command and its arguments.
+   * @param options Which lane.
+   * @returns The reply.
+   * @throws {DeadlineError} If the server does not answer in time.
+   * @throws {RemoteUnavailableError} If there is no connection.
+   * @throws {RemoteFullError} On an `OOM` reply.
+   * @throws {RemoteAuthError} On a `WRONGPASS`, `NOAUTH` or `NOPERM` reply.
+   * @throws {RedisReplyError} On any other error reply.
+   */
+  send(args: readonly RedisArg[], options?: SendOptions): Promise<RedisReply>;
+  /**
+   * The servers that hold keys: one for a standalone server, every master of a Cluster.
+   *
+   * @returns One node per server.
+   */
+  nodes(): Promise<RedisNode[]>;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+/** An error reply from Redis that is not one of the typed remote errors. */
+export class RedisReplyError extends Error {
+  /** The Redis error code: the reply's first word, such as `ERR` or `READONLY`. */
+  readonly code: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param code The error code.
+   * @param message The whole reply.
+   */
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "RedisReplyError";
+    this.code = code;
+  }
+}
+
+/**
+ * The error an error reply stands for, told apart by its error code.
+ *
+ * @param text The reply's text, without the leading `-`.
+ * @returns A {@linkcode RemoteFullError}, a {@linkcode RemoteAuthError}, or a
+ * {@linkcode RedisReplyError}.
+ */
+export function errorFromReply(text: string): Error {
+  const code = /^[A-Z]+/.exec(text)?.[0] ?? "ERR";
+  switch (code) {
+    case "OOM":
+      return new RemoteFullError(text);
+    case "WRONGPASS":
+    case "NOAUTH":
+    case "NOPERM":
+      return new RemoteAuthError(text);
+    default:
+      return new RedisReplyError(code, text);
+  }
+}
+
+/**
+ * A reply that must be a value or nil.
+ *
+ * @param reply The reply.
+ * @param command The command, for the error message.
+ * @returns The value's bytes, or `null`.
+ * @throws {TypeError} If the reply is something else.
+ */
+export function valueOrNull(reply: RedisReply, command: string): Uint8Array | null {
+  if (reply === null || reply instanceof Uint8Array) return reply;
+  throw new TypeError(`Redis answered ${command} with something other than a value`);
+}

@@ -1,0 +1,31 @@
+/** `gocacheprog doctor`: each check, its fix, and the verdict in the exit status. */
+import assert from "node:assert/strict";
+import { runGocacheprog } from "../../support/program.ts";
+import { startRedis } from "../../support/redis_server.ts";
+import { freePort, tempDir } from "../../support/tools.ts";
+
+Deno.test("doctor says all is well, or names each problem and its fix, in its exit status", async () => {
+  await using work = await tempDir();
+  await using redis = await startRedis({ dir: work.path });
+  const healthy = await runGocacheprog([
+    "doctor",
+    "--dir",
+    work.path,
+    "--redis-url",
+    `127.0.0.1:${redis.port}`,
+  ]);
+  assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
+  assert.match(healthy.stdout, /ok +go command: go1\.\d+/);
+  assert.match(healthy.stdout, /ok +redis round trip: [\d.]+ ms/);
+  assert.match(healthy.stdout, /all is well/);
+  const down = await runGocacheprog([
+    "doctor",
+    "--dir",
+    work.path,
+    "--redis-url",
+    `127.0.0.1:${freePort()}`,
+  ]);
+  assert.equal(down.code, 1);
+  assert.match(down.stdout, /PROBLEM redis 127\.0\.0\.1:\d+: .*(ECONNREFUSED|Connection refused)/);
+  assert.match(down.stdout, /fix: check that Redis runs at 127\.0\.0\.1:\d+/);
+});

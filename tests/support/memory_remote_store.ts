@@ -1,0 +1,197 @@
+/**
+ * An in-memory {@linkcode RemoteStore}, so that the remote tier's logic (joins, the
+ * breaker, queue bounds, companions, prefetch order) is tested without a server, with
+ * faults on demand: refused, frozen (each operation fails with a `DeadlineError` after
+ * its deadline, as the store contract says), full, slow, or held until released. It
+ * records every call, so that tests can assert what reached the remote.
+ *
+ * @module
+ */
+
+import type { RemoteEntry, RemoteGetOptions, RemoteStore } from "../../src/store.ts";
+import { DeadlineError, RemoteFullError, RemoteUnavailableError } from "../../src/errors.ts";
+import { Logger } from "../../src/util/log.ts";
+
+/** How the fake remote misbehaves. */
+export type RemoteFault = "refused" | "frozen" | "full";
+
+/** One call that reached the store. */
+export interface RemoteCall {
+  /** The method. */
+  method: "get" | "has" | "put" | "delete" | "readManifests" | "writeManifest" | "ping";
+  /** The ActionID or manifest name. */
+  key: string;
+  /** Whether a get was background work. */
+  background?: boolean;
+}
+
+/** Options for {@linkcode MemoryRemoteStore}. */
+export interface MemoryRemoteStoreOptions {
+  /** The deadline a frozen store fails at, in milliseconds (default 50). */
+  timeoutMillis?: number;
+  /** Added to every operation, in milliseconds (default 0). */
+  latencyMillis?: number;
+  /** Whether `ready()` says it is usable (default true). */
+  ready?: boolean | Promise<boolean>;
+}
+
+/** A remote store in a `Map`, with faults on demand. */
+export class MemoryRemoteStore implements RemoteStore {
+  readonly description = "memory remote";
+  /** What the store holds, by ActionID. */
+  readonly entries: Map<string, RemoteEntry> = new Map();
+  /** Manifests, by name. */
+  readonly manifests: Map<string, Uint8Array> = new Map();
+  /** Every call, in order. */
+  readonly calls: RemoteCall[] = [];
+  /** The current fault, if any. */
+  fault: RemoteFault | undefined;
+  lastError: Error | undefined;
+  #timeoutMillis: number;
+  #latencyMillis: number;
+  #ready: boolean | Promise<boolean>;
+  #held: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+  #closed = false;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param options Its deadline, latency and readiness.
+   */
+  constructor(options: MemoryRemoteStoreOptions = {}) {
+    this.#timeoutMillis = options.timeoutMillis ?? 50;
+    this.#latencyMillis = options.latencyMillis ?? 0;
+    this.#ready = options.ready ?? true;
+  }
+
+  /** Holds every operation until {@linkcode MemoryRemoteStore.release} is called. */
+  hold(): void {
+    this.#held ??= new Promise((resolve) => this.#release = resolve);
+  }
+
+  /** Lets held operations go on. */
+  release(): void {
+    this.#release?.();
+    this.#held = undefined;
+    this.#release = undefined;
+  }
+
+  /**
+   * The calls of one method.
+   *
+   * @param method The method.
+   * @returns Its calls, in order.
+   */
+  callsOf(method: RemoteCall["method"]): RemoteCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async ready(): Promise<boolean> {
+    const ready = await this.#ready;
+    if (!ready) this.lastError = new RemoteUnavailableError("memory remote refused");
+    return ready;
+  }
+
+  async get(actionId: string, options?: RemoteGetOptions): Promise<RemoteEntry | undefined> {
+    await this.#operate({ method: "get", key: actionId, background: options?.background ?? false });
+    const entry = this.entries.get(actionId);
+    return entry === undefined ? undefined : { ...entry, body: entry.body.slice() };
+  }
+
+  async has(actionId: string, outputId: string): Promise<boolean> {
+    await this.#operate({ method: "has", key: actionId });
+    return this.entries.get(actionId)?.outputId === outputId;
+  }
+
+  async put(actionId: string, entry: RemoteEntry): Promise<void> {
+    await this.#operate({ method: "put", key: actionId });
+    if (this.fault === "full") throw new RemoteFullError("OOM command not allowed (memory remote)");
+    this.entries.set(actionId, { ...entry, body: entry.body.slice() });
+  }
+
+  async delete(actionId: string): Promise<void> {
+    await this.#operate({ method: "delete", key: actionId });
+    this.entries.delete(actionId);
+  }
+
+  async readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    await this.#operate({ method: "readManifests", key: names.join(",") });
+    return names.map((name) => this.manifests.get(name));
+  }
+
+  async writeManifest(
+    name: string,
+    manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
+  ): Promise<void> {
+    await this.#operate({ method: "writeManifest", key: name });
+    const old = this.manifests.get(name);
+    const sameJob = old !== undefined &&
+      old.subarray(8, 24).toHex() === manifest.jobHash.slice(0, 32);
+    const parts = sameJob ? [old, manifest.records] : [manifest.header, manifest.records];
+    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+    let offset = 0;
+    for (const part of parts) {
+      joined.set(part, offset);
+      offset += part.length;
+    }
+    this.manifests.set(name, joined);
+  }
+
+  async ping(): Promise<void> {
+    await this.#operate({ method: "ping", key: "" });
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.release();
+    return Promise.resolve();
+  }
+
+  /** Records a call, then applies the latency, the hold and the fault. */
+  async #operate(call: RemoteCall): Promise<void> {
+    this.calls.push(call);
+    if (this.#latencyMillis > 0) await sleep(this.#latencyMillis);
+    await this.#held;
+    if (this.fault === "refused") {
+      throw new RemoteUnavailableError("memory remote is not connected (refused)");
+    }
+    if (this.fault === "frozen") {
+      await sleep(this.#timeoutMillis);
+      throw new DeadlineError(call.method, this.#timeoutMillis);
+    }
+  }
+}
+
+function sleep(millis: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, millis));
+}
+
+/** A logger whose lines are kept, for asserting on warnings. */
+export interface CapturedLogger {
+  /** The logger. */
+  logger: Logger;
+  /** Every line it wrote. */
+  lines: string[];
+  /** The warning lines. */
+  warnings(): string[];
+}
+
+/**
+ * A logger that keeps its lines instead of writing them.
+ *
+ * @returns The logger and its lines.
+ */
+export function captureLogger(): CapturedLogger {
+  const lines: string[] = [];
+  return {
+    logger: new Logger((line) => lines.push(line)),
+    lines,
+    warnings: () => lines.filter((line) => line.includes("warning:")),
+  };
+}

@@ -1,0 +1,90 @@
+/** Background uploads: bounded, skipped when present, drained at close; over an in-memory remote. */
+import assert from "node:assert/strict";
+import { type Upload, UploadQueue } from "../../src/tiered/upload_queue.ts";
+import { MemoryRemoteStore } from "../support/memory_remote_store.ts";
+import { type TierParts, tierParts } from "../support/tier_parts.ts";
+import { putBytes } from "../support/stores.ts";
+import { tempDir } from "../support/tools.ts";
+
+async function stored(parts: TierParts, n: number): Promise<Upload> {
+  const actionId = n.toString(16).padStart(64, "0");
+  const hit = await putBytes(parts.local, actionId, new TextEncoder().encode(`body ${n}`));
+  return { actionId, ...hit };
+}
+
+function queue(parts: TierParts, options: { maxQueued?: number; missing?: Set<string> } = {}) {
+  return new UploadQueue({
+    link: parts.link,
+    metrics: parts.metrics,
+    logger: parts.log.logger,
+    knownMissing: (actionId) => options.missing?.delete(actionId) ?? false,
+    ...(options.maxQueued === undefined ? {} : { maxQueued: options.maxQueued }),
+  });
+}
+
+Deno.test("UploadQueue uploads in the background, and drops (counted) what is beyond its bound", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  const uploads = queue(parts, { maxQueued: 2 });
+  remote.hold();
+  for (let n = 0; n < 10; n++) uploads.add(await stored(parts, n));
+  assert.ok(uploads.busy());
+  remote.release();
+  await uploads.drain(1000);
+  assert.equal(parts.metrics.uploads, 6, "four running and two queued");
+  assert.equal(parts.metrics.uploadsDropped, 4);
+  assert.equal(remote.entries.size, 6);
+  assert.equal(uploads.busy(), false);
+});
+
+Deno.test("UploadQueue skips what the remote holds, and does not ask after a remote miss", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  const first = await stored(parts, 1);
+  const second = await stored(parts, 2);
+  remote.entries.set(first.actionId, {
+    outputId: first.outputId,
+    size: first.size,
+    timeNanos: first.timeNanos,
+    body: await Deno.readFile(first.diskPath),
+  });
+  const uploads = queue(parts, { missing: new Set([second.actionId]) });
+  uploads.add(first);
+  uploads.add(second);
+  await uploads.drain(1000);
+  assert.equal(parts.metrics.uploadsSkipped, 1);
+  assert.equal(parts.metrics.uploads, 1);
+  assert.deepEqual(remote.callsOf("has").map((call) => call.key), [first.actionId]);
+});
+
+Deno.test("UploadQueue counts a full remote's refusals as failures, and the breaker stays closed", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  remote.fault = "full";
+  const uploads = queue(parts);
+  for (let n = 0; n < 5; n++) uploads.add(await stored(parts, n));
+  await uploads.drain(1000);
+  assert.equal(parts.metrics.uploadsFailed, 5);
+  assert.equal(parts.link.allows(), true);
+  assert.equal(parts.log.warnings().length, 1);
+});
+
+Deno.test("UploadQueue.drain() waits at most its wait, and says what was left", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  const uploads = queue(parts);
+  remote.hold();
+  for (let n = 0; n < 6; n++) uploads.add(await stored(parts, n));
+  const started = performance.now();
+  await uploads.drain(50);
+  assert.ok(performance.now() - started < 500);
+  assert.equal(parts.metrics.uploadsDropped, 2, "the two still queued");
+  assert.ok(parts.log.lines.some((line) => /6 uploads .* were not finished/.test(line)));
+  uploads.add(await stored(parts, 9));
+  assert.equal(uploads.busy(), true, "the four running are still running");
+  remote.release();
+});
