@@ -16,6 +16,7 @@ import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
 import { withDeadline } from "../util/deadline.ts";
 import type { RedisAddress } from "./address.ts";
 import {
+  commandDeadlineMillis,
   errorFromReply,
   type RedisArg,
   type RedisNode,
@@ -141,14 +142,13 @@ async function call(
   timeoutMillis: number,
 ): Promise<RedisReply> {
   const [name, ...rest] = args;
-  const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
   const reply = client.callBuffer(
     String(name),
     ...rest.map((arg) => typeof arg === "string" ? arg : asBuffer(ioredis.Buffer, arg)),
   );
   try {
     return normalize(
-      await withDeadline(reply, timeoutMillis + Math.ceil(bytes / 10_000), String(name)),
+      await withDeadline(reply, commandDeadlineMillis(timeoutMillis, args), String(name)),
     );
   } catch (error) {
     if (error instanceof ioredis.ReplyError) throw errorFromReply(error.message);

@@ -11,13 +11,14 @@
 import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { RespConnection, type RespConnectionOptions } from "./resp_connection.ts";
-import type {
-  Lane,
-  RedisArg,
-  RedisNode,
-  RedisReply,
-  RedisTransport,
-  SendOptions,
+import {
+  commandDeadlineMillis,
+  type Lane,
+  type RedisArg,
+  type RedisNode,
+  type RedisReply,
+  type RedisTransport,
+  type SendOptions,
 } from "./transport.ts";
 
 /** After a failed connection attempt, a lane waits this long before trying again. */
@@ -94,15 +95,6 @@ export class RespTransport implements RedisTransport {
   async close(): Promise<void> {
     await Promise.all(Object.values(this.#lanes).map((lane) => lane.close()));
   }
-}
-
-/**
- * The deadline of one command: the base, plus 1 s per 10 MB sent (a big SET must not
- * time out at 10 MB/s).
- */
-function commandDeadlineMillis(baseMillis: number, args: readonly RedisArg[]): number {
-  const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
-  return baseMillis + Math.ceil(bytes / 10_000);
 }
 
 /**

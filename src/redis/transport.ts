@@ -127,6 +127,19 @@ export function errorFromReply(text: string): Error {
 }
 
 /**
+ * The deadline of one command: the base, plus 1 s per 10 MB sent (a big SET must not
+ * time out at 10 MB/s).
+ *
+ * @param baseMillis The deadline of a small command.
+ * @param args The command's arguments.
+ * @returns The deadline, in milliseconds.
+ */
+export function commandDeadlineMillis(baseMillis: number, args: readonly RedisArg[]): number {
+  const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
+  return baseMillis + Math.ceil(bytes / 10_000);
+}
+
+/**
  * A reply that must be a value or nil.
  *
  * @param reply The reply.

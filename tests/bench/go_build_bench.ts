@@ -23,9 +23,16 @@
  * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor).
  * 5. A 64 MiB put through the pipe, for peak memory.
  *
- * Flags: `--runs N` rounds of the warm and remote-warm sections (default 5),
- * `--cold-runs N` rounds of the cold section (default 2; each round is five cold builds
- * of about a minute), `--startup-runs N` (default 21), `--skip-redis`.
+ * Beside this program, each section measures the floor (a minimal GOCACHEPROG in Go,
+ * `reference_cacheprog.go`, which with `-redis` also fetches from Redis as this program
+ * does, verified) and the seed (yonesko/gocacheprog v1.3.0, built by `seed.ts`).
+ *
+ * Flags: `--runs N` rounds of the warm section (default 5), `--remote-runs N` rounds of
+ * the remote-warm section (default: `--runs`), `--cold-runs N` rounds of the cold
+ * section (default 2; each round is six cold builds of about a minute),
+ * `--prefetch-runs N` (default 3), `--startup-runs N` (default 21), `--skip-redis`, and
+ * `--seed-dir DIR` (or `GOCACHEPROG_SEED_DIR`): the seed's source, when the module proxy
+ * does not serve it.
  *
  * @module
  */
@@ -38,6 +45,7 @@ import { runCommand } from "../support/process.ts";
 import { gocacheprogValue, programArgv } from "../support/program.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 import { freePort, requireTool, tempDir } from "../support/tools.ts";
+import { buildSeed, seedGocacheprog } from "./seed.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -47,6 +55,8 @@ const { values } = parseArgs({
     "startup-runs": { type: "string", default: "21" },
     "skip-redis": { type: "boolean", default: false },
     "prefetch-runs": { type: "string", default: "3" },
+    "remote-runs": { type: "string" },
+    "seed-dir": { type: "string" },
   },
 });
 const warmRuns = Number(values.runs);
@@ -54,12 +64,47 @@ const coldRuns = Number(values["cold-runs"]);
 const startupRuns = Number(values["startup-runs"]);
 const withRedis = !values["skip-redis"];
 const prefetchRuns = Number(values["prefetch-runs"]);
+const remoteRuns = Number(values["remote-runs"] ?? values.runs);
 
 requireTool("go");
 if (withRedis) requireTool("redis-server");
 await using work = await tempDir("gocacheprog-bench-");
 const cwd = `${work.path}/cwd`;
 await Deno.mkdir(cwd);
+
+// The floor: a minimal GOCACHEPROG in Go (local, and with -redis a verified remote tier).
+const referenceBinary = `${work.path}/reference-cacheprog`;
+{
+  const compiled = await runGo(
+    ["build", "-o", referenceBinary, `${import.meta.dirname}/reference_cacheprog.go`],
+    { cwd, gocache: `${work.path}/reference-build-cache` },
+  );
+  if (compiled.code !== 0) {
+    throw new Error(`building the reference GOCACHEPROG failed:\n${compiled.stderr}`);
+  }
+}
+const reference = (redisPort?: number): Server => ({
+  gocacheprog: () =>
+    redisPort === undefined ? referenceBinary : `${referenceBinary} -redis 127.0.0.1:${redisPort}`,
+});
+
+// The seed, the Go program this one replaces, where its source can be had.
+const seedBuild = await buildSeed(
+  work.path,
+  values["seed-dir"] ?? Deno.env.get("GOCACHEPROG_SEED_DIR"),
+);
+const seedBinary = seedBuild.binary;
+console.error(
+  seedBinary === undefined
+    ? `seed: not available (${seedBuild.reason})`
+    : `seed: built from ${"from" in seedBuild ? seedBuild.from : ""}`,
+);
+/** The seed, with its own Redis on `redisPort`, or with a refused address for local only. */
+const seed = (redisPort = freePort()): Server => ({
+  gocacheprog: (dir) => seedGocacheprog(seedBinary!, dir, redisPort),
+});
+const seedUnavailable = (name: string) =>
+  rows.push([name, "seed: not available", "", "", "", "", ""]);
 
 /** One scenario's wall times and the program's peak memory, in MiB. */
 interface Samples {
@@ -163,20 +208,15 @@ function row(
 // 1. Warm.
 const nativeWarm = empty();
 if (warmRuns > 0) {
-  const referenceBinary = `${work.path}/reference-cacheprog`;
-  const compiled = await runGo(
-    ["build", "-o", referenceBinary, `${import.meta.dirname}/reference_cacheprog.go`],
-    { cwd, gocache: `${work.path}/reference-build-cache` },
-  );
-  if (compiled.code !== 0) {
-    throw new Error(`building the reference GOCACHEPROG failed:\n${compiled.stderr}`);
-  }
   const nativeDir = `${work.path}/native-warm`;
   const programDir = `${work.path}/program-warm`;
   console.error("warm: filling the caches (two cold builds)...");
   await build(nativeDir, NATIVE);
   await build(programDir, program());
-  const reference = empty();
+  const seedDir = `${work.path}/seed-warm`;
+  if (seedBinary !== undefined) await build(seedDir, seed());
+  const referenceWarm = empty();
+  const seedWarm = empty();
   const programWarm = empty();
   const untrimmed = empty();
   // Each build of this section starts a trim pass if one is due (one a day, time-boxed):
@@ -184,7 +224,8 @@ if (warmRuns > 0) {
   const trimDue = () => Deno.remove(`${programDir}/gocacheprog-trim.json`).catch(() => {});
   await rotate(warmRuns, "warm", [
     () => build(nativeDir, NATIVE, nativeWarm),
-    () => build(programDir, { gocacheprog: () => referenceBinary }, reference), // reads what the program stored
+    () => build(programDir, reference(), referenceWarm), // reads what the program stored
+    ...(seedBinary === undefined ? [] : [() => build(seedDir, seed(), seedWarm)]),
     async () => {
       await trimDue();
       await build(programDir, program(), programWarm);
@@ -194,13 +235,19 @@ if (warmRuns > 0) {
   row("native warm", nativeWarm, nativeWarm, "native warm");
   row(
     "reference GOCACHEPROG in Go, warm",
-    reference,
+    referenceWarm,
     nativeWarm,
     "native warm",
     "the protocol's floor",
   );
+  if (seedBinary === undefined) seedUnavailable("seed, warm");
+  else row("seed (yonesko/gocacheprog v1.3.0), warm", seedWarm, nativeWarm, "native warm");
   row("gocacheprog warm, a trim pass due", programWarm, nativeWarm, "native warm", "<= 1.15");
   row("gocacheprog warm, trimming off", untrimmed, nativeWarm, "native warm");
+  row("gocacheprog warm, trimming off", untrimmed, referenceWarm, "Go floor", "<= 1.08");
+  if (seedBinary !== undefined) {
+    row("gocacheprog warm, trimming off", untrimmed, seedWarm, "seed", "< 1");
+  }
   row(
     "gocacheprog warm, a trim pass due",
     programWarm,
@@ -210,28 +257,32 @@ if (warmRuns > 0) {
   );
 }
 
-// 2. Cold, and 3. remote-warm.
+// 2. Cold.
 const nativeCold = empty();
+/** A Redis holding everything a cold `go build std` stores, for the sections after this one. */
+let filledRedis: RedisServer | undefined;
 if (coldRuns > 0) {
   const programCold = empty();
   const redisCold = empty();
   const refused = empty();
   const frozen = empty();
+  const seedCold = empty();
   const scenarios = [
     async () => await build(freshDir("cold"), NATIVE, nativeCold),
     async () => await build(freshDir("cold"), program(), programCold),
   ];
-  let redis: RedisServer | undefined;
+  if (seedBinary !== undefined) {
+    scenarios.push(async () => await build(freshDir("cold"), seed(), seedCold));
+  }
   let frozenRedis: RedisServer | undefined;
   if (withRedis) {
-    redis = await startRedis({ dir: work.path });
+    const redis = filledRedis = await startRedis({ dir: work.path });
     frozenRedis = await startRedis({ dir: work.path });
-    const redisPort = redis.port;
     const frozenServer = frozenRedis;
     scenarios.push(
       async () => {
-        await redis!.cli("FLUSHALL");
-        await build(freshDir("cold"), program(redisPort), redisCold);
+        await redis.cli("FLUSHALL");
+        await build(freshDir("cold"), program(redis.port), redisCold);
       },
       async () => await build(freshDir("cold"), program(freePort()), refused),
       async () => {
@@ -247,39 +298,88 @@ if (coldRuns > 0) {
   await rotate(coldRuns, "cold", scenarios);
   row("native cold", nativeCold, nativeCold, "native cold");
   row("gocacheprog cold (local only)", programCold, nativeCold, "native cold", "<= 1.05");
-  if (redis !== undefined && frozenRedis !== undefined) {
+  if (seedBinary === undefined) seedUnavailable("seed, cold");
+  else row("seed (yonesko/gocacheprog v1.3.0), cold", seedCold, nativeCold, "native cold");
+  if (frozenRedis !== undefined) {
     row("gocacheprog cold, Redis up", redisCold, nativeCold, "native cold", "<= 1.10");
     row("gocacheprog cold, Redis refused", refused, nativeCold, "native cold", "<= +1 s");
     row("gocacheprog cold, Redis frozen", frozen, nativeCold, "native cold", "<= +1 s");
     await frozenRedis.kill();
+  }
+}
 
-    // Remote-warm: `redis` holds everything from the last cold round. A second Redis is
-    // filled with zstd-compressed values by one more (unmeasured) cold build.
-    if (redisCold.millis.length === 0) await build(freshDir("fill"), program(redis.port));
-    await using zstdRedis = await startRedis({ dir: work.path });
-    console.error("remote-warm: filling a Redis with zstd values (one cold build)...");
-    await build(freshDir("fill"), program(zstdRedis.port, ["--compress", "zstd"]));
-    const proxies: LatencyProxy[] = [
-      startLatencyProxy(redis.port, 5),
-      startLatencyProxy(zstdRedis.port, 5),
-    ];
-    const remote = { plain0: empty(), plain5: empty(), zstd0: empty(), zstd5: empty() };
-    const remoteNativeWarm = empty();
-    const nativeDir = `${work.path}/native-warm`;
-    if (warmRuns === 0) await build(nativeDir, NATIVE);
-    const remoteWarm = (port: number, into: Samples) => async () => {
-      await build(freshDir("remote-warm"), program(port), into);
-    };
-    await rotate(Math.max(warmRuns, 1), "remote-warm", [
-      () => build(nativeDir, NATIVE, remoteNativeWarm),
-      remoteWarm(redis.port, remote.plain0),
-      remoteWarm(proxies[0]!.port, remote.plain5),
-      remoteWarm(zstdRedis.port, remote.zstd0),
-      remoteWarm(proxies[1]!.port, remote.zstd5),
-    ]);
-    for (const proxy of proxies) await proxy.close();
-    row("native warm (remote-warm rounds)", remoteNativeWarm, remoteNativeWarm, "native warm");
-    row("remote-warm, loopback", remote.plain0, remoteNativeWarm, "native warm", "<= 2.0");
+// 3. Remote-warm: an empty local store, and a Redis holding everything.
+if (withRedis && (remoteRuns > 0 || prefetchRuns > 0) && filledRedis === undefined) {
+  filledRedis = await startRedis({ dir: work.path });
+  console.error("remote-warm: filling Redis (one cold build)...");
+  await build(freshDir("fill"), program(filledRedis.port));
+}
+const nativeDir = `${work.path}/native-warm`;
+if (warmRuns === 0 && withRedis && (remoteRuns > 0 || prefetchRuns > 0)) {
+  await build(nativeDir, NATIVE);
+}
+if (withRedis && remoteRuns > 0) {
+  const redis = filledRedis!;
+  // A second Redis is filled with zstd-compressed values, and the seed's own Redis by the
+  // seed, each by one more (unmeasured) cold build.
+  await using zstdRedis = await startRedis({ dir: work.path });
+  console.error("remote-warm: filling a Redis with zstd values (one cold build)...");
+  await build(freshDir("fill"), program(zstdRedis.port, ["--compress", "zstd"]));
+  await using seedRedis = await startRedis({ dir: work.path });
+  if (seedBinary !== undefined) {
+    console.error("remote-warm: the seed fills its own Redis (one cold build)...");
+    await build(freshDir("fill"), seed(seedRedis.port));
+  }
+  const proxies = {
+    plain: startLatencyProxy(redis.port, 5),
+    zstd: startLatencyProxy(zstdRedis.port, 5),
+    seed: startLatencyProxy(seedRedis.port, 5),
+  };
+  const remote = {
+    plain0: empty(),
+    plain5: empty(),
+    zstd0: empty(),
+    zstd5: empty(),
+    seed0: empty(),
+    seed5: empty(),
+    floor0: empty(),
+    floor5: empty(),
+  };
+  const remoteNativeWarm = empty();
+  const remoteWarm = (server: Server, into: Samples) => async () => {
+    await build(freshDir("remote-warm"), server, into);
+  };
+  await rotate(remoteRuns, "remote-warm", [
+    () => build(nativeDir, NATIVE, remoteNativeWarm),
+    remoteWarm(program(redis.port), remote.plain0),
+    remoteWarm(program(proxies.plain.port), remote.plain5),
+    remoteWarm(program(zstdRedis.port), remote.zstd0),
+    remoteWarm(program(proxies.zstd.port), remote.zstd5),
+    remoteWarm(reference(redis.port), remote.floor0),
+    remoteWarm(reference(proxies.plain.port), remote.floor5),
+    ...(seedBinary === undefined ? [] : [
+      remoteWarm(seed(seedRedis.port), remote.seed0),
+      remoteWarm(seed(proxies.seed.port), remote.seed5),
+    ]),
+  ]);
+  for (const proxy of Object.values(proxies)) await proxy.close();
+  row("native warm (remote-warm rounds)", remoteNativeWarm, remoteNativeWarm, "native warm");
+  row("remote-warm, loopback", remote.plain0, remoteNativeWarm, "native warm", "<= 2.0");
+  row("Go floor, remote-warm, loopback", remote.floor0, remoteNativeWarm, "native warm");
+  row("remote-warm, loopback", remote.plain0, remote.floor0, "Go floor", "<= 1.3");
+  if (seedBinary === undefined) {
+    seedUnavailable("seed, remote-warm");
+  } else {
+    row("seed, remote-warm, loopback", remote.seed0, remoteNativeWarm, "native warm");
+    row("remote-warm, loopback", remote.plain0, remote.seed0, "seed", "<= 0.8");
+  }
+  row("remote-warm, 5 ms per round trip", remote.plain5, remoteNativeWarm, "native warm");
+  row("Go floor, remote-warm, 5 ms per round trip", remote.floor5, remoteNativeWarm, "native warm");
+  if (seedBinary !== undefined) {
+    row("seed, remote-warm, 5 ms per round trip", remote.seed5, remoteNativeWarm, "native warm");
+    row("remote-warm, 5 ms per round trip", remote.plain5, remote.seed5, "seed", "< 1");
+  }
+  if (nativeCold.millis.length > 0) {
     row("remote-warm, loopback", remote.plain0, nativeCold, "native cold", "<= 0.2 (5x faster)");
     row(
       "remote-warm, 5 ms per round trip",
@@ -288,29 +388,18 @@ if (coldRuns > 0) {
       "native cold",
       "<= 0.333 (3x faster)",
     );
-    row("remote-warm, 5 ms per round trip", remote.plain5, remoteNativeWarm, "native warm");
-    row("remote-warm zstd, loopback", remote.zstd0, remote.plain0, "plain", "< 1 if zstd pays");
-    row(
-      "remote-warm zstd, 5 ms per round trip",
-      remote.zstd5,
-      remote.plain5,
-      "plain",
-      "< 1 if zstd pays",
-    );
-    if (prefetchRuns > 0) await benchPrefetch(redis, nativeDir);
-    await redis.kill();
   }
+  row("remote-warm zstd, loopback", remote.zstd0, remote.plain0, "plain", "< 1 if zstd pays");
+  row(
+    "remote-warm zstd, 5 ms per round trip",
+    remote.zstd5,
+    remote.plain5,
+    "plain",
+    "< 1 if zstd pays",
+  );
 }
-
-// 3b alone (without the cold section): fill a Redis with one cold build first.
-if (coldRuns === 0 && withRedis && prefetchRuns > 0) {
-  await using redis = await startRedis({ dir: work.path });
-  console.error("prefetch: filling Redis (one cold build)...");
-  await build(freshDir("fill"), program(redis.port));
-  const nativeDir = `${work.path}/native-warm`;
-  if (warmRuns === 0) await build(nativeDir, NATIVE);
-  await benchPrefetch(redis, nativeDir);
-}
+if (withRedis && prefetchRuns > 0) await benchPrefetch(filledRedis!, nativeDir);
+await filledRedis?.kill();
 
 // 3b. Prefetch from build manifests.
 async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<void> {
@@ -491,7 +580,13 @@ await Deno.mkdir(startupDir);
 const programStartup = empty();
 const redisStartup = empty();
 const bareStartup = empty();
+const seedStartup = empty();
 for (let i = 0; i < startupRuns; i++) {
+  if (seedBinary !== undefined) {
+    seedStartup.millis.push(
+      await timeToFirstLine(seedGocacheprog(seedBinary, startupDir, freePort()).split(" ")),
+    );
+  }
   programStartup.millis.push(await timeToFirstLine(programArgv({ dir: startupDir })));
   redisStartup.millis.push(
     await timeToFirstLine(programArgv({
@@ -505,7 +600,9 @@ for (let i = 0; i < startupRuns; i++) {
   );
 }
 row("bare deno script to first line", bareStartup, bareStartup, "bare deno");
-row("gocacheprog to handshake", programStartup, bareStartup, "bare deno", "<= 50 ms");
+row("gocacheprog to handshake", programStartup, bareStartup, "bare deno", "<= bare + 3 ms");
+if (seedBinary === undefined) seedUnavailable("seed to handshake");
+else row("seed to handshake", seedStartup, bareStartup, "bare deno");
 row(
   "gocacheprog with Redis to handshake",
   redisStartup,
