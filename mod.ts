@@ -41,8 +41,14 @@ export { ResponseWriter } from "./src/protocol/response_writer.ts";
 export type { ByteSink } from "./src/protocol/response_writer.ts";
 export { byteSourceFromStream } from "./src/protocol/byte_source.ts";
 export type { ByteSource } from "./src/protocol/byte_source.ts";
-export { DEFAULT_REMOTE_TIMEOUT_MILLIS } from "./src/store.ts";
+export {
+  bytesReader,
+  DEFAULT_CONNECT_TIMEOUT_MILLIS,
+  DEFAULT_REMOTE_TIMEOUT_MILLIS,
+  MAX_REMOTE_ENTRY_BYTES,
+} from "./src/store.ts";
 export type {
+  BodyReader,
   CacheStore,
   Hit,
   LocalStore,
@@ -51,10 +57,12 @@ export type {
   RemoteEntry,
   RemoteGetOptions,
   RemoteStore,
+  RemoteUpload,
 } from "./src/store.ts";
 export {
   CorruptEntryError,
   DeadlineError,
+  EntryTooLargeError,
   RemoteAuthError,
   RemoteFullError,
   RemoteTlsError,

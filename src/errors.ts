@@ -42,6 +42,30 @@ export class CorruptEntryError extends Error {
 }
 
 /**
+ * A remote entry larger than the caller allowed: a prefetch was told (by a build
+ * manifest) to expect a smaller one, and fetched only enough to find out.
+ */
+export class EntryTooLargeError extends Error {
+  /** The entry's size, as its header says. */
+  readonly size: number;
+  /** The most the caller allowed. */
+  readonly limit: number;
+
+  /**
+   * Creates the error.
+   *
+   * @param size The entry's size.
+   * @param limit The most the caller allowed.
+   */
+  constructor(size: number, limit: number) {
+    super(`the entry holds ${size} bytes, more than the ${limit} expected`);
+    this.name = "EntryTooLargeError";
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
  * The remote store refused a write for lack of memory (Redis' `OOM` reply under
  * `maxmemory` with `noeviction`): it is full, not down, so reads go on.
  */

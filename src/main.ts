@@ -132,6 +132,10 @@ async function serveGoCommand(
   // Ctrl-C reaches the whole process group: the go command handles it and closes our
   // stdin, and we finish cleanly on that end of input instead of dying mid-write.
   Deno.addSignalListener("SIGINT", () => {});
+  // Past a file-size limit (`ulimit -f`) a write would kill the process, leaving its
+  // temporary file; ignored, the write fails (EFBIG), is cleaned up, and the put is
+  // answered with an error.
+  Deno.addSignalListener("SIGXFSZ", () => {});
   const logger = new Logger();
   const metrics = new ServeMetrics();
   if (config.redisPasswordOnCommandLine) {

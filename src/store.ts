@@ -13,6 +13,19 @@
  */
 export const DEFAULT_REMOTE_TIMEOUT_MILLIS = 1000;
 
+/**
+ * The largest entry a remote store holds: larger ones are not uploaded (memory for one
+ * upload stays bounded), and a remote value that claims more is not an entry.
+ */
+export const MAX_REMOTE_ENTRY_BYTES = 512 << 20;
+
+/**
+ * How long a remote store may take to connect, unless configured. Connecting goes on in
+ * the background while builds go on from local disk, so a Cluster that is slow to load
+ * and discover under a busy CPU still connects, and the uploads wait for it.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MILLIS = 10_000;
+
 /** A cache hit that the go command can use: the output exists as a local file. */
 export interface Hit {
   /** The OutputID (SHA-256 of the body) in hex. */
@@ -145,14 +158,66 @@ export interface RemoteEntry {
   body: Uint8Array;
 }
 
+/**
+ * An entry's body read a piece at a time, so that an upload never holds a whole big
+ * body in memory, nor stalls the event loop copying one.
+ */
+export interface BodyReader {
+  /** The body's size in bytes. */
+  readonly size: number;
+  /**
+   * Reads part of the body.
+   *
+   * @param offset Where to start.
+   * @param length How many bytes; fewer only at the end of the body.
+   * @returns The bytes, in a new array.
+   * @throws If the body cannot be read (its file was removed, say).
+   */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/**
+ * A reader over bytes already in memory.
+ *
+ * @param bytes The body.
+ * @returns A reader of it.
+ */
+export function bytesReader(bytes: Uint8Array): BodyReader {
+  return {
+    size: bytes.length,
+    read: (offset, length) => Promise.resolve(bytes.slice(offset, offset + length)),
+  };
+}
+
+/** An entry to store in a remote store: its description, and its body to read. */
+export interface RemoteUpload {
+  /** The OutputID in hex. */
+  outputId: string;
+  /** The body size in bytes. */
+  size: number;
+  /** The put time, in Unix nanoseconds. */
+  timeNanos: bigint;
+  /** How long the go command took to produce the entry, when known. */
+  computeMillis?: number;
+  /** The body, read as the store needs it. */
+  body: BodyReader;
+}
+
 /** How a {@linkcode RemoteStore} fetch is made. */
 export interface RemoteGetOptions {
   /**
    * A background fetch (a prefetch) that nobody waits on: the store may send it on a
    * connection of its own, so that bulk transfers never delay the gets the go command
    * waits on.
+   *
+   * @default {false}
    */
   background?: boolean;
+  /**
+   * The largest entry wanted: a larger one is refused with an `EntryTooLargeError` as
+   * soon as its size is known, before the rest of it is transferred.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -182,9 +247,9 @@ export interface RemoteStore {
    *
    * @param actionId The ActionID in hex.
    * @param options Whether the fetch is background work.
-   * @returns The entry, or `undefined` on a miss. Rejects with a
-   * {@linkcode CorruptEntryError} for a value that cannot be an entry, and with other
-   * errors when the store cannot be reached.
+   * @returns The entry, or `undefined` on a miss. Rejects with a `CorruptEntryError`
+   * for a value that cannot be an entry, an `EntryTooLargeError` beyond `maxBytes`, and
+   * with other errors when the store cannot be reached.
    */
   get(actionId: string, options?: RemoteGetOptions): Promise<RemoteEntry | undefined>;
   /**
@@ -196,12 +261,12 @@ export interface RemoteStore {
    */
   has(actionId: string, outputId: string): Promise<boolean>;
   /**
-   * Stores an entry.
+   * Stores an entry, reading its body as it goes.
    *
    * @param actionId The ActionID in hex.
    * @param entry The entry.
    */
-  put(actionId: string, entry: RemoteEntry): Promise<void>;
+  put(actionId: string, entry: RemoteUpload): Promise<void>;
   /**
    * Removes an entry (one found to be corrupt, say).
    *

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { actionIdFor, FakeGoClient, sha256Base64 } from "./support/fake_go_client.ts";
 import { programArgv, runGocacheprog } from "./support/program.ts";
 import { REPO_ROOT, tempDir } from "./support/tools.ts";
+import { randomBytes } from "./support/stores.ts";
 
 const A1 = "oFqyzTFO7RKrD83sqkbcEhxpNwvI031yvmypiUZPdsQ=";
 const A2 = "jlnO4wpl4Sj6No4nfqv24C+UwENq0iMDOzWrPNRwyDE=";
@@ -164,4 +165,46 @@ Deno.test("gocacheprog rejects an unknown flag, and no cache directory, with exi
   const noDir = await runGocacheprog([], { GOCACHE: "" });
   assert.equal(noDir.code, 2);
   assert.match(noDir.stderr, /No cache directory/);
+});
+
+Deno.test("gocacheprog past a file-size limit (ulimit -f): the put fails, and leaves no temporary file", async () => {
+  await using dir = await tempDir();
+  // bash's ulimit -f counts 1 KiB blocks: files of at most 1 MiB, here.
+  const argv = [
+    "bash",
+    "-c",
+    'ulimit -f 1024 && exec "$@"',
+    "bash",
+    ...programArgv({ dir: dir.path }),
+  ];
+  await using client = await FakeGoClient.start(argv);
+  const big = randomBytes(3 << 20);
+  const failed = await client.request({
+    ID: 1,
+    Command: "put",
+    ActionID: await actionIdFor("too big"),
+    OutputID: await sha256Base64(big),
+    BodySize: big.length,
+  }, big);
+  assert.match(failed.Err ?? "", /cannot store the body/);
+  const small = new TextEncoder().encode("fits");
+  const stored = await client.request({
+    ID: 2,
+    Command: "put",
+    ActionID: await actionIdFor("small"),
+    OutputID: await sha256Base64(small),
+    BodySize: small.length,
+  }, small);
+  assert.ok(stored.DiskPath, "the program goes on");
+  await client.send({ ID: 3, Command: "close" });
+  const { code } = await client.finish();
+  assert.equal(code, 0);
+  const leftovers: string[] = [];
+  for await (const shard of Deno.readDir(dir.path)) {
+    if (!shard.isDirectory) continue;
+    for await (const file of Deno.readDir(`${dir.path}/${shard.name}`)) {
+      if (file.name.includes(".tmp-")) leftovers.push(file.name);
+    }
+  }
+  assert.deepEqual(leftovers, []);
 });

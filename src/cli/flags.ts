@@ -10,7 +10,7 @@
  * @module
  */
 
-import { DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MILLIS, DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
 import { DEFAULT_REDIS_TTL_MILLIS, DEFAULT_SENTINEL_NAME } from "../redis/defaults.ts";
 import { DEFAULT_UPLOAD_WAIT_MILLIS } from "../tiered/upload_queue.ts";
 import { DEFAULT_PREFETCH_MAX_BYTES } from "../tiered/manifest_session.ts";
@@ -58,6 +58,8 @@ export interface Settings {
   redisTtlMillis: number;
   /** Deadline for one Redis operation. */
   redisTimeoutMillis: number;
+  /** How long connecting may take, in the background. */
+  redisConnectTimeoutMillis: number;
   /** How long to wait for pending uploads at exit. */
   uploadWaitMillis: number;
   /** Never write to Redis. */
@@ -273,7 +275,19 @@ export const FLAGS: readonly FlagSpec[] = [
     env: "GOCACHEPROG_REDIS_TIMEOUT",
     default: DEFAULT_REMOTE_TIMEOUT_MILLIS,
     valueName: "DURATION",
-    description: "deadline for one Redis operation, and for connecting",
+    description: "how long a Redis operation may go without a byte moving (big transfers are " +
+      "also given 1 s per MB); and how long a get waits for connecting",
+  }),
+  flag({
+    key: "redisConnectTimeoutMillis",
+    name: "redis-connect-timeout",
+    kind: "duration",
+    env: "GOCACHEPROG_REDIS_CONNECT_TIMEOUT",
+    default: DEFAULT_CONNECT_TIMEOUT_MILLIS,
+    valueName: "DURATION",
+    description: "how long connecting to a Redis Cluster or Sentinel may take (loading the " +
+      "client, discovering the nodes), in the background while builds go on from local disk; " +
+      "uploads wait for it",
   }),
   flag({
     key: "uploadWaitMillis",
@@ -382,7 +396,7 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "boolean",
     env: "GOCACHEPROG_MANIFEST",
     defaultText: "on in CI",
-    description: "write build manifests (outside CI too)",
+    description: "write build manifests outside CI too (so do --manifest-scope and --build-type)",
   }),
   flag({
     key: "prefetchMaxBytes",

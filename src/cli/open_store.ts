@@ -76,19 +76,30 @@ function openDiskStore(options: OpenStoreOptions): Promise<DiskStore> {
 /**
  * Where build manifests are read and written, from the flags and the CI environment
  * (Redis mode is allowed to read the CI variables that name them).
+ *
+ * @param config The parsed configuration.
+ * @param recordManifest Whether this process's gets are a build's.
+ * @param env Reads the CI variables.
+ * @returns The manifest options.
  */
-function manifestOptions(config: Config, recordManifest: boolean): ManifestOptions {
-  const scopes = deriveScopes(readEnvIfGranted, {
+export function manifestOptions(
+  config: Config,
+  recordManifest: boolean,
+  env: (name: string) => string | undefined = readEnvIfGranted,
+): ManifestOptions {
+  const scopes = deriveScopes(env, {
     ...(config.buildType === undefined ? {} : { buildType: config.buildType }),
     ...(config.manifestScope === undefined ? {} : { own: config.manifestScope }),
     ...(config.manifestBase === undefined ? {} : { base: config.manifestBase }),
     ...(config.manifestDefault === undefined ? {} : { defaultBranch: config.manifestDefault }),
   });
-  const inCi = readEnvIfGranted("GITLAB_CI") === "true" ||
-    readEnvIfGranted("GITHUB_ACTIONS") === "true";
+  const inCi = env("GITLAB_CI") === "true" || env("GITHUB_ACTIONS") === "true";
+  // A scope or build type given explicitly says manifests are wanted, in CI or not.
+  const asked = config.manifest || config.manifestScope !== undefined ||
+    config.buildType !== undefined;
   return {
     scopes,
-    write: recordManifest && (config.manifest || inCi),
+    write: recordManifest && (asked || inCi),
     prefetchMaxBytes: config.prefetchMaxBytes,
   };
 }

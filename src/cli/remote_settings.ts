@@ -60,6 +60,8 @@ export function readRemoteSettings(config: Config): RemoteSettings | undefined {
     prefix: config.redisPrefix,
     ttlMillis: config.redisTtlMillis,
     timeoutMillis: config.redisTimeoutMillis,
+    connectTimeoutMillis: config.redisConnectTimeoutMillis,
+    refreshTtl: !config.readOnly,
     compress: config.compress,
   };
 }

@@ -30,6 +30,7 @@ import {
   writeFileAtomicSync,
 } from "./atomic_file.ts";
 import { storeFilePath } from "./store_files.ts";
+import { loadedSha256, sha256HexOffThread } from "../util/sha256.ts";
 
 /**
  * Bodies up to this size are gathered in memory and written with one call; larger ones
@@ -198,7 +199,9 @@ export class DiskStore implements LocalStore {
   /**
    * Starts storing an entry. The output is written first and the action entry last, so
    * an entry never names an output that is not there yet. An output file that already
-   * exists with the right size is left alone: another go process may be reading it.
+   * holds this output (its size and SHA-256 checked) is left alone: another go process
+   * may be reading it. One that does not is replaced, by a rename, which readers of the
+   * old file never notice.
    *
    * @param request The entry's IDs and size.
    * @returns The writer for its body.
@@ -263,8 +266,8 @@ export class DiskStore implements LocalStore {
   async storeInBackground(request: PutRequest, body: Uint8Array): Promise<Hit> {
     const files = this.#entryFiles(request);
     const outputPath = files.hit.diskPath;
-    // An output already in place is left alone: another go process may be reading it.
-    if ((await fileInfoAsync(outputPath))?.size !== request.size) {
+    // An output already in place is left alone, unless it is damaged.
+    if (!(await holdsOutputInBackground(outputPath, request))) {
       await writeFileAtomic(outputPath, body);
     }
     for (const [path, bytes] of files.writes) await writeFileAtomic(path, bytes);
@@ -290,7 +293,7 @@ class DiskPutWriter implements PutWriter {
     this.#store = store;
     this.#request = request;
     this.#outputPath = store.outputPath(request.outputId);
-    this.#alreadyStored = fileInfo(this.#outputPath)?.size === request.size;
+    this.#alreadyStored = holdsOutput(this.#outputPath, request);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -326,6 +329,36 @@ class DiskPutWriter implements PutWriter {
     this.#buffered = [];
     await this.#file?.abort();
     this.#file = undefined;
+  }
+}
+
+/**
+ * Whether an output file already holds this output: the right size and, as the go
+ * command checks before it trusts one, the right SHA-256. A damaged file of the right
+ * size (a crash, a bad disk) is then rewritten by the put, instead of being served and
+ * re-uploaded forever. Before the hash module has loaded (the first moments of a
+ * session), the file is rewritten rather than trusted.
+ */
+function holdsOutput(path: string, request: PutRequest): boolean {
+  if (fileInfo(path)?.size !== request.size) return false;
+  const sha256 = loadedSha256();
+  if (sha256 === undefined) return false;
+  const hash = sha256();
+  try {
+    hash.update(Deno.readFileSync(path));
+  } catch {
+    return false; // removed meanwhile, or unreadable: write it
+  }
+  return hash.digestHex() === request.outputId;
+}
+
+/** {@linkcode holdsOutput}, with the read and the hash off the event loop's thread. */
+async function holdsOutputInBackground(path: string, request: PutRequest): Promise<boolean> {
+  if ((await fileInfoAsync(path))?.size !== request.size) return false;
+  try {
+    return (await sha256HexOffThread(await Deno.readFile(path))) === request.outputId;
+  } catch {
+    return false;
   }
 }
 

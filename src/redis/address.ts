@@ -26,8 +26,9 @@ export interface RedisAddress {
  *
  * @param text The address.
  * @returns The endpoint.
- * @throws {TypeError} If the address cannot be read; the message never repeats a
- * password.
+ * @throws {TypeError} If the address cannot be read. The message never repeats the
+ * address: an address that cannot be read cannot be told apart from its password (which
+ * may hold any character, a comma included, where a list of addresses is split).
  */
 export function parseRedisAddress(text: string): RedisAddress {
   const withScheme = /^[a-z]+:\/\//i.test(text) ? text : `redis://${text}`;
@@ -35,35 +36,23 @@ export function parseRedisAddress(text: string): RedisAddress {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new TypeError(`Cannot read the Redis address "${redactAddress(text)}"`);
+    throw new TypeError(unreadable("it is not a URL"));
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new TypeError(
-      `A Redis address starts with redis:// or rediss://, not "${url.protocol}//"`,
-    );
+    throw new TypeError(unreadable("it does not start with redis:// or rediss://"));
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "") throw new TypeError(`The Redis address "${redactAddress(text)}" has no host`);
+  if (host === "") throw new TypeError(unreadable("it has no host"));
   const port = url.port === "" ? 6379 : Number(url.port);
   const path = url.pathname.replace(/^\//, "");
   const db = path === "" ? 0 : Number(path);
   if (!Number.isInteger(db) || db < 0) {
-    throw new TypeError(`The Redis address "${redactAddress(text)}" has a bad database number`);
+    throw new TypeError(unreadable("its database number is not a number"));
   }
   const address: RedisAddress = { host, port, db, tls: url.protocol === "rediss:" };
   if (url.username !== "") address.username = decodeURIComponent(url.username);
   if (url.password !== "") address.password = decodeURIComponent(url.password);
   return address;
-}
-
-/**
- * An address with any password replaced by `***`, for messages.
- *
- * @param text An address as the user wrote it.
- * @returns The same address without its password.
- */
-export function redactAddress(text: string): string {
-  return text.replace(/(\/\/[^:@/]*:)[^@/]*@/, "$1***@");
 }
 
 /**
@@ -76,4 +65,10 @@ export function hostPort(address: RedisAddress): string {
   return address.host.includes(":")
     ? `[${address.host}]:${address.port}`
     : `${address.host}:${address.port}`;
+}
+
+function unreadable(why: string): string {
+  return `Cannot read a Redis address (${why}): write host:port, or ` +
+    "redis://[user:password@]host[:port][/db] with reserved characters in the password " +
+    "percent-encoded (or give the password in GOCACHEPROG_REDIS_PASSWORD)";
 }

@@ -16,6 +16,18 @@ const decoder = new TextDecoder();
 /** Keys asked for per `SCAN` call. */
 const SCAN_COUNT = "1000";
 
+/** What `INFO` says of memory and eviction. */
+export interface RedisMemory {
+  /** `maxmemory-policy`, such as `allkeys-lru` or `noeviction`. */
+  policy: string;
+  /** `maxmemory` in bytes; 0 means no limit. */
+  maxBytes: number;
+  /** Memory used, in bytes. */
+  usedBytes: number;
+  /** Keys evicted since the server started. */
+  evictedKeys: number;
+}
+
 /** Options for {@linkcode openRedisAdmin}. */
 export interface RedisAdminOptions extends RedisConnectOptions {
   /**
@@ -81,31 +93,23 @@ export class RedisAdmin {
   }
 
   /**
-   * Reads settings from `CONFIG GET` and counters from `INFO`, on the first server: what
-   * `doctor` and `stats` say about memory and eviction.
+   * Reads the memory settings and counters from `INFO` (which a managed Redis allows
+   * where `CONFIG` may not), on every server that holds keys, summed.
    *
-   * @returns The policy, the memory limit (0: none), and the memory used and evictions.
+   * @returns The eviction policy (the first server's), the memory limit (0: none), the
+   * memory used, and the keys evicted since the server started.
    */
-  async memory(): Promise<
-    { policy: string; maxBytes: number; usedBytes: number; evicted: number }
-  > {
-    const [node] = await this.#transport.nodes();
-    if (node === undefined) throw new RemoteUnavailableError(`${this.description} has no node`);
-    const config = await node.send(["CONFIG", "GET", "maxmemory*"]);
-    const settings = new Map<string, string>();
-    if (Array.isArray(config)) {
-      for (let i = 0; i + 1 < config.length; i += 2) {
-        settings.set(text(config[i]!), text(config[i + 1]!));
-      }
+  async memory(): Promise<RedisMemory> {
+    const total: RedisMemory = { policy: "unknown", maxBytes: 0, usedBytes: 0, evictedKeys: 0 };
+    for (const [index, node] of (await this.#transport.nodes()).entries()) {
+      const info = text(await node.send(["INFO"]));
+      const field = (name: string) => new RegExp(`^${name}:(\\S+)`, "m").exec(info)?.[1];
+      if (index === 0) total.policy = field("maxmemory_policy") ?? "unknown";
+      total.maxBytes += Number(field("maxmemory") ?? 0);
+      total.usedBytes += Number(field("used_memory") ?? 0);
+      total.evictedKeys += Number(field("evicted_keys") ?? 0);
     }
-    const info = text(await node.send(["INFO"]));
-    const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, "m").exec(info)?.[1] ?? 0);
-    return {
-      policy: settings.get("maxmemory-policy") ?? "unknown",
-      maxBytes: Number(settings.get("maxmemory") ?? 0),
-      usedBytes: field("used_memory"),
-      evicted: field("evicted_keys"),
-    };
+    return total;
   }
 
   /**

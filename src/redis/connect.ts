@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
+import { DEFAULT_CONNECT_TIMEOUT_MILLIS, DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
 import { hostPort, parseRedisAddress } from "./address.ts";
 import { RespTransport } from "./resp_transport.ts";
 import { IoredisTransport } from "./ioredis_transport.ts";
@@ -41,11 +41,20 @@ export interface RedisConnectOptions {
   /** TLS material; TLS is used when this is given or an address is `rediss://`. */
   tls?: RedisTlsOptions;
   /**
-   * The deadline for connecting and for each command, in milliseconds.
+   * The deadline for each command, in milliseconds: how long it may go without a byte
+   * moving (the floor rate extends it for big transfers).
    *
    * @default {1000}
    */
   timeoutMillis?: number;
+  /**
+   * The most time for connecting to a Cluster or Sentinel, in milliseconds: loading
+   * ioredis and discovering the nodes, in the background while builds go on from local
+   * disk (a standalone server gets `timeoutMillis`).
+   *
+   * @default {10000}
+   */
+  connectTimeoutMillis?: number;
 }
 
 /**
@@ -58,6 +67,7 @@ export interface RedisConnectOptions {
  */
 export function openTransport(options: RedisConnectOptions): RedisTransport {
   const timeoutMillis = options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS;
+  const connectTimeoutMillis = options.connectTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MILLIS;
   const sentinels = (options.sentinels ?? []).map(parseRedisAddress);
   const addresses = sentinels.length > 0 ? sentinels : options.urls.map(parseRedisAddress);
   const first = addresses[0];
@@ -76,6 +86,7 @@ export function openTransport(options: RedisConnectOptions): RedisTransport {
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       description: `Redis sentinel ${name} at ${sentinels.map(hostPort).join(",")}`,
       timeoutMillis,
+      connectTimeoutMillis,
     });
   }
   const tls = options.tls !== undefined || first.tls ? { ...options.tls } : undefined;
@@ -86,6 +97,7 @@ export function openTransport(options: RedisConnectOptions): RedisTransport {
       ...(tls === undefined ? {} : { tls }),
       description: `Redis cluster ${addresses.map(hostPort).join(",")}`,
       timeoutMillis,
+      connectTimeoutMillis,
     });
   }
   return new RespTransport({
@@ -98,5 +110,8 @@ export function openTransport(options: RedisConnectOptions): RedisTransport {
     },
     description: `Redis ${hostPort(first)}`,
     timeoutMillis,
+    // A standalone server answers a connection within a round trip or two, and our own
+    // code is already loaded: connecting gets the same deadline as a command.
+    connectTimeoutMillis: timeoutMillis,
   });
 }

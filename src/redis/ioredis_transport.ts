@@ -5,7 +5,9 @@
  * about 80 ms of the thread to load, and reads the whole environment when it does.
  *
  * Every command has our own deadline, so that a timeout is a {@linkcode DeadlineError}
- * like any other; ioredis' own errors become the typed errors of `errors.ts`.
+ * like any other; ioredis' own errors become the typed errors of `errors.ts`. ioredis
+ * cannot tell us how a transfer progresses, so these deadlines count age: the base, plus
+ * the command's bytes at the floor rate (a get is allowed a whole value's worth).
  *
  * @module
  */
@@ -14,9 +16,11 @@ import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import type { Buffer } from "node:buffer";
 import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
 import { withDeadline } from "../util/deadline.ts";
+import { concatBytes } from "../util/bytes.ts";
 import type { RedisAddress } from "./address.ts";
 import {
-  commandDeadlineMillis,
+  ageDeadlineMillis,
+  argBytes,
   errorFromReply,
   type RedisArg,
   type RedisNode,
@@ -25,6 +29,9 @@ import {
 } from "./transport.ts";
 
 type Client = Redis | Cluster;
+
+/** The most a single value holds (a header and a chunk), for a get's deadline. */
+const VALUE_BYTES = (1 << 20) + 72;
 
 /** What ioredis is given: Cluster nodes, or Sentinels and a master group's name. */
 export interface IoredisTransportOptions {
@@ -40,8 +47,10 @@ export interface IoredisTransportOptions {
   tls?: { ca?: string; cert?: string; key?: string };
   /** The description for messages. */
   description: string;
-  /** The deadline for connecting and for each command, in milliseconds. */
+  /** The deadline for each command, in milliseconds. */
   timeoutMillis: number;
+  /** The most time for connecting (and for discovering a Cluster's slots), in milliseconds. */
+  connectTimeoutMillis: number;
 }
 
 /** ioredis and `node:buffer`, loaded once. */
@@ -85,7 +94,7 @@ export class IoredisTransport implements RedisTransport {
       return { client, ioredis };
     });
     this.#ready = this.#client.then(({ client }) =>
-      withDeadline(client.connect(), options.timeoutMillis, "connecting")
+      withDeadline(client.connect(), options.connectTimeoutMillis, "connecting")
     ).then(
       () => true,
       (error: unknown) => {
@@ -144,11 +153,20 @@ async function call(
   const [name, ...rest] = args;
   const reply = client.callBuffer(
     String(name),
-    ...rest.map((arg) => typeof arg === "string" ? arg : asBuffer(ioredis.Buffer, arg)),
+    ...rest.map((arg) =>
+      typeof arg === "string" ? arg : asBuffer(
+        ioredis.Buffer,
+        arg instanceof Uint8Array ? arg : concatBytes(arg, argBytes(arg)),
+      )
+    ),
   );
   try {
     return normalize(
-      await withDeadline(reply, commandDeadlineMillis(timeoutMillis, args), String(name)),
+      await withDeadline(
+        reply,
+        ageDeadlineMillis(timeoutMillis, args, String(name).startsWith("GET") ? VALUE_BYTES : 0),
+        String(name),
+      ),
     );
   } catch (error) {
     if (error instanceof ioredis.ReplyError) throw errorFromReply(error.message);
@@ -175,9 +193,7 @@ function createClient(ioredis: Ioredis, options: IoredisTransportOptions): Clien
   const tls = options.tls;
   const common: RedisOptions = {
     lazyConnect: true,
-    connectTimeout: options.timeoutMillis,
-    // Our deadline comes first; ioredis' own only cleans up after it.
-    commandTimeout: options.timeoutMillis * 2,
+    connectTimeout: options.connectTimeoutMillis,
     maxRetriesPerRequest: 0,
     // Reading ioredis' own package.json for CLIENT SETINFO needs a read permission we do
     // not grant, and when it is denied a failed TLS handshake can hang connect() forever.
@@ -205,7 +221,7 @@ function createClient(ioredis: Ioredis, options: IoredisTransportOptions): Clien
   const clusterOptions: ClusterOptions = {
     lazyConnect: true,
     redisOptions,
-    slotsRefreshTimeout: options.timeoutMillis,
+    slotsRefreshTimeout: options.connectTimeoutMillis,
     clusterRetryStrategy: (times: number) => Math.min(200 * times, 2000),
     enableOfflineQueue: false,
   };

@@ -22,7 +22,7 @@
 export { openRedisStore, RedisStore } from "./redis_store.ts";
 export type { Encoding, RedisStoreOptions } from "./redis_store.ts";
 export { openRedisAdmin, RedisAdmin } from "./admin.ts";
-export type { RedisAdminOptions } from "./admin.ts";
+export type { RedisAdminOptions, RedisMemory } from "./admin.ts";
 export type { RedisConnectOptions, RedisTlsOptions } from "./connect.ts";
 export { DEFAULT_REDIS_TTL_MILLIS, DEFAULT_SENTINEL_NAME } from "./defaults.ts";
 export { errorFromReply, RedisReplyError } from "./transport.ts";

@@ -5,21 +5,34 @@
  * It is written once, against a {@linkcode RedisTransport}: our own RESP connections for
  * a standalone server, ioredis for a Cluster or Sentinel (`connect.ts` chooses). The
  * value layout is in `value_format.ts`. Every hit refreshes the entry's TTL
- * (`GETEX ... PX`), so entries in use never expire; every command has a deadline.
+ * (`GETEX ... PX`), so entries in use never expire, except in read-only mode, which
+ * reads with `GET` so that a `+@read` user or a replica can serve it. Every command has
+ * a deadline. Gets the go command waits on, background fetches and uploads each travel
+ * on a lane of their own.
  *
  * @module
  */
 
-import type { RemoteEntry, RemoteGetOptions, RemoteStore } from "../store.ts";
-import { CorruptEntryError } from "../errors.ts";
 import {
+  bytesReader,
+  type RemoteEntry,
+  type RemoteGetOptions,
+  type RemoteStore,
+  type RemoteUpload,
+} from "../store.ts";
+import { CorruptEntryError, EntryTooLargeError } from "../errors.ts";
+import {
+  CHUNK_BYTES,
+  chunkCountOf,
   chunkKey,
   decodeHeader,
-  encodeEntry,
+  encodeHeader,
+  type EntryHeader,
   entryKey,
   HEADER_BYTES,
   keyNamespace,
   manifestKey,
+  MAX_COMPRESSED_BODY_BYTES,
 } from "./value_format.ts";
 import type { Encoding } from "./value_format.ts";
 import {
@@ -27,7 +40,6 @@ import {
   MANIFEST_RECORD_BYTES,
   MAX_MANIFEST_RECORDS,
 } from "../tiered/manifest.ts";
-import { concatBytes } from "../util/bytes.ts";
 import { openTransport, type RedisConnectOptions } from "./connect.ts";
 import { type Lane, type RedisArg, type RedisTransport, valueOrNull } from "./transport.ts";
 import { DEFAULT_REDIS_TTL_MILLIS } from "./defaults.ts";
@@ -58,6 +70,12 @@ const COMPRESS_MIN_BYTES = 1024;
 /** How many chunk keys are fetched at once: bounds the memory a big entry holds in flight. */
 const CHUNK_WINDOW = 8;
 
+/** How many chunks an upload has in flight: at most this many MiB of its body in memory. */
+const UPLOAD_WINDOW = 4;
+
+/** The most a manifest holds: readers read no more, and writers never write more. */
+const MAX_MANIFEST_BYTES = MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES;
+
 /** Options for {@linkcode openRedisStore}. */
 export interface RedisStoreOptions extends RedisConnectOptions {
   /**
@@ -78,6 +96,13 @@ export interface RedisStoreOptions extends RedisConnectOptions {
    * @default {"none"}
    */
   compress?: Encoding;
+  /**
+   * Refresh an entry's TTL when it is read (`GETEX`); without, entries are read with
+   * `GET`, which a `+@read` ACL user and a replica allow (read-only mode).
+   *
+   * @default {true}
+   */
+  refreshTtl?: boolean;
 }
 
 /**
@@ -106,6 +131,7 @@ export class RedisStore implements RemoteStore {
   #namespace: string;
   #ttl: string;
   #compress: Encoding;
+  #refreshTtl: boolean;
 
   /**
    * Creates a store over a transport; {@linkcode openRedisStore} opens both.
@@ -115,12 +141,13 @@ export class RedisStore implements RemoteStore {
    */
   constructor(
     transport: RedisTransport,
-    options: Pick<RedisStoreOptions, "prefix" | "ttlMillis" | "compress"> = {},
+    options: Pick<RedisStoreOptions, "prefix" | "ttlMillis" | "compress" | "refreshTtl"> = {},
   ) {
     this.#transport = transport;
     this.#namespace = keyNamespace(options.prefix ?? "");
     this.#ttl = String(options.ttlMillis ?? DEFAULT_REDIS_TTL_MILLIS);
     this.#compress = options.compress ?? "none";
+    this.#refreshTtl = options.refreshTtl ?? true;
   }
 
   /** Where the server is, for messages: `Redis host:port`, never a credential. */
@@ -147,42 +174,35 @@ export class RedisStore implements RemoteStore {
    * entries), then any further chunks, a window at a time.
    *
    * @param actionId The ActionID in hex.
-   * @param options Whether the fetch is background work (sent on its own connection).
+   * @param options Whether the fetch is background work (sent on its own connection), and
+   * the largest entry wanted.
    * @returns The entry, or `undefined` when Redis has none.
    * @throws {CorruptEntryError} For a value that is not a valid entry.
+   * @throws {EntryTooLargeError} For an entry larger than `maxBytes`; only its first
+   * value has been read.
    */
   async get(actionId: string, options?: RemoteGetOptions): Promise<RemoteEntry | undefined> {
-    const lane: Lane = options?.background ? "background" : "demand";
-    const fetchValue = async (key: string) =>
-      valueOrNull(await this.#send(["GETEX", key, "PX", this.#ttl], lane), "GETEX");
-    const head = await fetchValue(entryKey(this.#namespace, actionId));
+    const background = options?.background ?? false;
+    // The first value on the demand connections; the rest of a big entry on a connection
+    // of its own, so that the next small get never waits behind its megabytes.
+    const head = await this.#fetchValue(
+      entryKey(this.#namespace, actionId),
+      background ? "background" : "demand",
+    );
     if (head === null) return undefined;
     const header = decodeHeader(head);
     if (header === undefined) throw new CorruptEntryError("its header is not valid");
-    const parts: Uint8Array[] = [head.subarray(HEADER_BYTES)];
-    for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
-      const window = [];
-      for (let index = start; index < Math.min(start + CHUNK_WINDOW, header.chunkCount); index++) {
-        const key = chunkKey(this.#namespace, { actionId, outputId: header.outputId }, index);
-        window.push(fetchValue(key));
-      }
-      for (const chunk of await Promise.all(window)) {
-        if (chunk === null) throw new CorruptEntryError("a chunk is missing");
-        parts.push(chunk);
-      }
+    if (options?.maxBytes !== undefined && header.size > options.maxBytes) {
+      throw new EntryTooLargeError(header.size, options.maxBytes);
     }
-    // One part (most entries): no copy. Several: one copy.
-    const stored = parts.length === 1
-      ? parts[0]!
-      : concatBytes(parts, parts.reduce((sum, part) => sum + part.length, 0));
-    if (stored.length !== header.storedSize) {
-      throw new CorruptEntryError(`it holds ${stored.length} bytes, not ${header.storedSize}`);
-    }
+    const stored = await this.#rest(actionId, header, head, background);
     let body: Uint8Array = stored;
     if (header.encoding === "zstd") {
       const { zstdDecompressSync } = await import("node:zlib");
       try {
-        const decompressed = zstdDecompressSync(stored);
+        // Never more than the header says (which decodeHeader bounds): a value that
+        // expands beyond it stops at once, whatever it would expand to.
+        const decompressed = zstdDecompressSync(stored, { maxOutputLength: header.size });
         body = new Uint8Array(
           decompressed.buffer,
           decompressed.byteOffset,
@@ -206,6 +226,58 @@ export class RedisStore implements RemoteStore {
   }
 
   /**
+   * The whole stored body: the head's part, and the other chunks read, a window at a
+   * time, straight into their place in one array of the stored size.
+   */
+  async #rest(
+    actionId: string,
+    header: EntryHeader,
+    head: Uint8Array,
+    background: boolean,
+  ): Promise<Uint8Array> {
+    const first = head.subarray(HEADER_BYTES);
+    if (header.chunkCount === 1) {
+      if (first.length !== header.storedSize) {
+        throw new CorruptEntryError(`it holds ${first.length} bytes, not ${header.storedSize}`);
+      }
+      return first; // most entries: no copy at all
+    }
+    if (first.length !== header.chunkSize) throw new CorruptEntryError("its first chunk is short");
+    const stored = new Uint8Array(header.storedSize);
+    stored.set(first);
+    const lane: Lane = background ? "background" : "bulk";
+    for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
+      const window = [];
+      for (let index = start; index < Math.min(start + CHUNK_WINDOW, header.chunkCount); index++) {
+        const into = stored.subarray(index * header.chunkSize, (index + 1) * header.chunkSize);
+        const key = chunkKey(this.#namespace, { actionId, outputId: header.outputId }, index);
+        window.push(
+          this.#fetchValue(key, lane, into).then((chunk) => {
+            if (chunk === null) throw new CorruptEntryError("a chunk is missing");
+            if (chunk.length !== into.length) {
+              throw new CorruptEntryError("a chunk is not of its size");
+            }
+            // A transport that cannot read in place (ioredis) gives its own array.
+            if (chunk !== into) into.set(chunk);
+          }),
+        );
+      }
+      await Promise.all(window);
+    }
+    return stored;
+  }
+
+  /** One value, refreshing its TTL unless read-only; `into` receives it if it fits exactly. */
+  async #fetchValue(key: string, lane: Lane, into?: Uint8Array): Promise<Uint8Array | null> {
+    const command = this.#refreshTtl ? "GETEX" : "GET";
+    const args = this.#refreshTtl ? ["GETEX", key, "PX", this.#ttl] : ["GET", key];
+    return valueOrNull(
+      await this.#transport.send(args, { lane, ...(into === undefined ? {} : { into }) }),
+      command,
+    );
+  }
+
+  /**
    * Tells whether Redis holds this output for this action, from its header alone.
    *
    * @param actionId The ActionID in hex.
@@ -214,7 +286,7 @@ export class RedisStore implements RemoteStore {
    */
   async has(actionId: string, outputId: string): Promise<boolean> {
     const key = entryKey(this.#namespace, actionId);
-    const reply = await this.#send(["GETRANGE", key, "0", String(HEADER_BYTES - 1)]);
+    const reply = await this.#send(["GETRANGE", key, "0", String(HEADER_BYTES - 1)], "upload");
     const head = valueOrNull(reply, "GETRANGE");
     const header = head === null ? undefined : decodeHeader(head);
     return header !== undefined && header.outputId === outputId;
@@ -222,44 +294,63 @@ export class RedisStore implements RemoteStore {
 
   /**
    * Stores an entry: its chunks first and its header last, on one node (the keys share
-   * a hash tag), so that a reader that finds the header finds its chunks.
+   * a hash tag), so that a reader that finds the header finds its chunks. The body is read
+   * a chunk at a time as it is sent, a few chunks in flight.
    *
    * @param actionId The ActionID in hex.
    * @param entry The entry.
    */
-  async put(actionId: string, entry: RemoteEntry): Promise<void> {
-    let stored = entry.body;
+  async put(actionId: string, entry: RemoteUpload): Promise<void> {
+    let body = entry.body;
     let encoding: Encoding = "none";
-    if (this.#compress === "zstd" && entry.body.length >= COMPRESS_MIN_BYTES) {
+    if (
+      this.#compress === "zstd" && entry.size >= COMPRESS_MIN_BYTES &&
+      entry.size <= MAX_COMPRESSED_BODY_BYTES
+    ) {
       const { zstdCompressSync } = await import("node:zlib");
-      const compressed = zstdCompressSync(entry.body);
-      if (compressed.length < entry.body.length) {
-        stored = compressed;
+      const compressed = zstdCompressSync(await body.read(0, entry.size));
+      if (compressed.length < entry.size) {
+        body = bytesReader(
+          new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.length),
+        );
         encoding = "zstd";
       }
     }
-    const { head, chunks } = encodeEntry({ ...entry, encoding }, stored);
-    const values: [string, Uint8Array][] = chunks.map((chunk, i) => [
-      chunkKey(this.#namespace, { actionId, outputId: entry.outputId }, i + 1),
-      chunk,
-    ]);
-    values.push([entryKey(this.#namespace, actionId), head]);
-    await Promise.all(
-      values.map(([key, value]) => this.#send(["SET", key, value, "PX", this.#ttl])),
-    );
+    const header = encodeHeader({ ...entry, encoding, storedSize: body.size });
+    const chunkCount = chunkCountOf(body.size);
+    const set = (key: string, value: RedisArg) =>
+      this.#send(["SET", key, value, "PX", this.#ttl], "upload");
+    for (let start = 1; start < chunkCount; start += UPLOAD_WINDOW) {
+      const window = [];
+      for (let index = start; index < Math.min(start + UPLOAD_WINDOW, chunkCount); index++) {
+        const key = chunkKey(this.#namespace, { actionId, outputId: entry.outputId }, index);
+        window.push(body.read(index * CHUNK_BYTES, CHUNK_BYTES).then((chunk) => set(key, chunk)));
+      }
+      await Promise.all(window);
+    }
+    const first = await body.read(0, CHUNK_BYTES);
+    await set(entryKey(this.#namespace, actionId), [header, first]);
   }
 
   /**
-   * Reads build manifests with plain `GET`s: reading a manifest does not extend its life.
+   * Reads build manifests, at most their size limit each (`GETRANGE`: a value written by
+   * someone else may be any size), without extending their life.
    *
    * @param names The manifests' names.
    * @returns Each manifest's bytes, or `undefined` where there is none.
    */
   async readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    const last = String(MAX_MANIFEST_BYTES - 1);
     const values = await Promise.all(
-      names.map((name) => this.#send(["GET", manifestKey(this.#namespace, name)])),
+      names.map((name) =>
+        this.#send(["GETRANGE", manifestKey(this.#namespace, name), "0", last], "background")
+      ),
     );
-    return values.map((value) => valueOrNull(value, "GET") ?? undefined);
+    // GETRANGE answers a missing key with an empty value, which no manifest is.
+    return values.map((value) => {
+      const bytes = valueOrNull(value, "GETRANGE");
+      return bytes === null || bytes.length === 0 ? undefined : bytes;
+    });
   }
 
   /**
@@ -282,8 +373,8 @@ export class RedisStore implements RemoteStore {
       manifest.header,
       manifest.records,
       this.#ttl,
-      String(MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES),
-    ]);
+      String(MAX_MANIFEST_BYTES),
+    ], "upload");
   }
 
   /**
@@ -292,12 +383,15 @@ export class RedisStore implements RemoteStore {
    * @param actionId The ActionID in hex.
    */
   async delete(actionId: string): Promise<void> {
-    await this.#send(["DEL", entryKey(this.#namespace, actionId)]);
+    await this.#send(["DEL", entryKey(this.#namespace, actionId)], "upload");
   }
 
-  /** Checks that Redis answers. */
+  /**
+   * Checks that Redis answers, with a read (`EXISTS`), which a `+@read` user, a replica
+   * and a Cluster node all allow where `PING` may not be.
+   */
   async ping(): Promise<void> {
-    await this.#send(["PING"]);
+    await this.#send(["EXISTS", entryKey(this.#namespace, "ping")]);
   }
 
   /** Closes every connection. */

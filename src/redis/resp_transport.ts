@@ -1,18 +1,22 @@
 /**
  * The transport for a standalone Redis server: our own RESP connections
- * (`resp_connection.ts`), one per lane, so that a prefetch's bulk transfers never delay
- * a get the go command waits on. ioredis is never loaded for a standalone server: it
- * took about 80 ms of the thread to load in every go command, read values at a quarter
- * of our connection's speed, and needs the whole environment (measured; see the README).
+ * (`resp_connection.ts`), one per lane, so that neither a prefetch's bulk transfers nor
+ * an upload's ever delay a get the go command waits on. ioredis is never loaded for a
+ * standalone server: it took about 80 ms of the thread to load in every go command, read
+ * values at a quarter of our connection's speed, and needs the whole environment
+ * (measured; see the README).
+ *
+ * Commands have progress deadlines (see `resp_connection.ts`), so a big transfer on a
+ * slow link is never taken for a dead server.
  *
  * @module
  */
 
-import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
+import { messageOf, RemoteUnavailableError } from "../errors.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { RespConnection, type RespConnectionOptions } from "./resp_connection.ts";
 import {
-  commandDeadlineMillis,
+  FLOOR_BYTES_PER_SECOND,
   type Lane,
   type RedisArg,
   type RedisNode,
@@ -30,16 +34,28 @@ export interface RespTransportOptions {
   connection: RespConnectionOptions;
   /** The description for messages, such as `Redis 127.0.0.1:6379`. */
   description: string;
-  /** The deadline for connecting and for each command, in milliseconds. */
+  /** The most time without progress for a command, in milliseconds. */
   timeoutMillis: number;
+  /** The most time for connecting, in milliseconds. */
+  connectTimeoutMillis: number;
 }
 
-/** Commands to a standalone server over our own connections, one per lane. */
+/**
+ * Connections for the gets the go command waits on: two, so that a small get never
+ * waits behind another's first megabyte (the go command asks for two at a time, at
+ * `-p 2`). The second opens only when the first is busy.
+ */
+const DEMAND_CONNECTIONS = 2;
+
+/**
+ * Commands to a standalone server over our own connections: a pair for demand gets, and
+ * one each for the rest of big demand entries, background fetches, and uploads.
+ */
 export class RespTransport implements RedisTransport {
   readonly description: string;
   #lastError: Error | undefined;
-  #timeoutMillis: number;
-  #lanes: Record<Lane, ConnectionSlot>;
+  #lanes: Record<Exclude<Lane, "demand">, ConnectionSlot>;
+  #demand: ConnectionSlot[];
   #ready: Promise<boolean>;
 
   /**
@@ -49,13 +65,15 @@ export class RespTransport implements RedisTransport {
    */
   constructor(options: RespTransportOptions) {
     this.description = options.description;
-    this.#timeoutMillis = options.timeoutMillis;
-    const onError = (error: Error) => this.#lastError = error;
-    this.#lanes = {
-      demand: new ConnectionSlot(options.connection, options.timeoutMillis, onError),
-      background: new ConnectionSlot(options.connection, options.timeoutMillis, onError),
+    const connection: RespConnectionOptions = {
+      ...options.connection,
+      deadline: { stallMillis: options.timeoutMillis, floorBytesPerSecond: FLOOR_BYTES_PER_SECOND },
     };
-    this.#ready = this.#lanes.demand.open().then((connection) => connection !== undefined);
+    const onError = (error: Error) => this.#lastError = error;
+    const slot = () => new ConnectionSlot(connection, options.connectTimeoutMillis, onError);
+    this.#demand = Array.from({ length: DEMAND_CONNECTIONS }, slot);
+    this.#lanes = { bulk: slot(), background: slot(), upload: slot() };
+    this.#ready = this.#demand[0]!.open().then((connection) => connection !== undefined);
   }
 
   /** The latest connection error. */
@@ -67,25 +85,36 @@ export class RespTransport implements RedisTransport {
     return this.#ready;
   }
 
-  async send(args: readonly RedisArg[], options?: SendOptions): Promise<RedisReply> {
-    const connection = await this.#lanes[options?.lane ?? "demand"].open();
-    if (connection === undefined) {
-      throw new RemoteUnavailableError(
-        `${this.description} is not connected` +
-          (this.#lastError === undefined ? "" : ` (${this.#lastError.message})`),
-      );
-    }
-    try {
-      return await withDeadline(
-        connection.command(args),
-        commandDeadlineMillis(this.#timeoutMillis, args),
-        String(args[0]),
-      );
-    } catch (error) {
-      // A missed deadline leaves replies that can no longer be matched: start afresh.
-      if (error instanceof DeadlineError || connection.closed) connection.close();
-      throw error;
-    }
+  send(args: readonly RedisArg[], options?: SendOptions): Promise<RedisReply> {
+    // The connection is chosen and the command queued on it in one synchronous step, so
+    // that the next send sees it busy.
+    const lane = options?.lane ?? "demand";
+    const slot = lane === "demand" ? this.#demandSlot() : this.#lanes[lane];
+    const connection = slot.current;
+    if (connection !== undefined) return connection.command(args, options?.into);
+    return slot.open().then((opened) => {
+      if (opened === undefined) {
+        throw new RemoteUnavailableError(
+          `${this.description} is not connected` +
+            (this.#lastError === undefined ? "" : ` (${this.#lastError.message})`),
+        );
+      }
+      // A connection that fails (a missed deadline among others) closes itself; the lane
+      // opens a new one for the next command.
+      return opened.command(args, options?.into);
+    });
+  }
+
+  /** An idle demand connection's slot, else one not open yet, else the least busy. */
+  #demandSlot(): ConnectionSlot {
+    const open = this.#demand.filter((slot) => slot.current !== undefined);
+    const idle = open.find((slot) => slot.current!.pending === 0);
+    if (idle !== undefined) return idle;
+    const unopened = this.#demand.find((slot) => slot.current === undefined);
+    if (unopened !== undefined) return unopened;
+    return open.reduce((least, slot) =>
+      slot.current!.pending < least.current!.pending ? slot : least
+    );
   }
 
   nodes(): Promise<RedisNode[]> {
@@ -93,7 +122,7 @@ export class RespTransport implements RedisTransport {
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.#lanes).map((lane) => lane.close()));
+    await Promise.all([...this.#demand, ...Object.values(this.#lanes)].map((slot) => slot.close()));
   }
 }
 
@@ -103,19 +132,25 @@ export class RespTransport implements RedisTransport {
  */
 class ConnectionSlot {
   #options: RespConnectionOptions;
-  #timeoutMillis: number;
+  #connectTimeoutMillis: number;
   #onError: (error: Error) => void;
   #connection: Promise<RespConnection | undefined> | undefined;
+  #current: RespConnection | undefined;
   #failedAt = -Infinity;
 
   constructor(
     options: RespConnectionOptions,
-    timeoutMillis: number,
+    connectTimeoutMillis: number,
     onError: (error: Error) => void,
   ) {
     this.#options = options;
-    this.#timeoutMillis = timeoutMillis;
+    this.#connectTimeoutMillis = connectTimeoutMillis;
     this.#onError = onError;
+  }
+
+  /** The connection if it is open and usable now, without waiting. */
+  get current(): RespConnection | undefined {
+    return this.#current !== undefined && !this.#current.closed ? this.#current : undefined;
   }
 
   /** The open connection, or `undefined` while it cannot be opened. */
@@ -124,7 +159,10 @@ class ConnectionSlot {
       if (connection !== undefined && !connection.closed) return connection;
       if (performance.now() - this.#failedAt < RECONNECT_INTERVAL_MILLIS) return undefined;
       const opening = RespConnection.open(this.#options);
-      return withDeadline(opening, this.#timeoutMillis, "connecting").catch((error) => {
+      return withDeadline(opening, this.#connectTimeoutMillis, "connecting").then((opened) => {
+        this.#current = opened;
+        return opened;
+      }, (error) => {
         this.#onError(error instanceof Error ? error : new Error(messageOf(error)));
         this.#failedAt = performance.now();
         // A connection that opens after its deadline is not used: close it.

@@ -13,8 +13,11 @@
 
 import { RemoteAuthError, RemoteFullError } from "../errors.ts";
 
-/** A command argument: text, or binary bytes sent as they are. */
-export type RedisArg = string | Uint8Array;
+/**
+ * A command argument: text, binary bytes sent as they are, or a value made of several
+ * arrays, written one after the other (a header and a body, with no copy to join them).
+ */
+export type RedisArg = string | Uint8Array | readonly Uint8Array[];
 
 /**
  * A reply: simple and bulk strings as bytes, integers as numbers, nil as `null`, arrays
@@ -24,10 +27,18 @@ export type RedisReply = null | number | Uint8Array | RedisReply[];
 
 /**
  * Which connection a command travels on, so that one kind of traffic never queues
- * behind another: the gets the go command waits on, and background fetches (a
- * prefetch). A transport with one connection per node may ignore it.
+ * behind another: the gets the go command waits on (`demand`: an entry's first value),
+ * the rest of a big entry the go command waits on (`bulk`), background fetches (a
+ * prefetch), and uploads (with their checks, and manifest writes). A transport with one
+ * connection per node may ignore it.
  */
-export type Lane = "demand" | "background";
+export type Lane = "demand" | "bulk" | "background" | "upload";
+
+/**
+ * The slowest transfer a command is allowed: beyond its base deadline, each megabyte it
+ * sends or receives gives it another second. A link slower than this is not a cache.
+ */
+export const FLOOR_BYTES_PER_SECOND = 1_000_000;
 
 /** Options for {@linkcode RedisTransport.send}. */
 export interface SendOptions {
@@ -37,6 +48,11 @@ export interface SendOptions {
    * @default {"demand"}
    */
   lane?: Lane;
+  /**
+   * Where to read a value reply of exactly this array's length, so that a big entry's
+   * chunks land in place with no copy; the reply is then this array.
+   */
+  into?: Uint8Array;
 }
 
 /** One Redis server, for the commands that go to each server in turn (`SCAN`). */
@@ -127,16 +143,21 @@ export function errorFromReply(text: string): Error {
 }
 
 /**
- * The deadline of one command: the base, plus 1 s per 10 MB sent (a big SET must not
- * time out at 10 MB/s).
+ * The deadline of one command for a transport that can only measure age (ioredis): the
+ * base, plus its bytes sent at the floor rate, and `expectedReplyBytes` received.
  *
  * @param baseMillis The deadline of a small command.
  * @param args The command's arguments.
+ * @param expectedReplyBytes The reply's size, where it can be foreseen.
  * @returns The deadline, in milliseconds.
  */
-export function commandDeadlineMillis(baseMillis: number, args: readonly RedisArg[]): number {
-  const bytes = args.reduce((sum, arg) => sum + arg.length, 0);
-  return baseMillis + Math.ceil(bytes / 10_000);
+export function ageDeadlineMillis(
+  baseMillis: number,
+  args: readonly RedisArg[],
+  expectedReplyBytes = 0,
+): number {
+  const bytes = args.reduce((sum, arg) => sum + argBytes(arg), expectedReplyBytes);
+  return baseMillis + Math.ceil((1000 * bytes) / FLOOR_BYTES_PER_SECOND);
 }
 
 /**
@@ -150,4 +171,16 @@ export function commandDeadlineMillis(baseMillis: number, args: readonly RedisAr
 export function valueOrNull(reply: RedisReply, command: string): Uint8Array | null {
   if (reply === null || reply instanceof Uint8Array) return reply;
   throw new TypeError(`Redis answered ${command} with something other than a value`);
+}
+
+/**
+ * An argument's size in bytes, as it goes on the wire (text as UTF-8 counts its
+ * characters here: our text arguments are ASCII).
+ *
+ * @param arg The argument.
+ * @returns Its length.
+ */
+export function argBytes(arg: RedisArg): number {
+  if (typeof arg === "string" || arg instanceof Uint8Array) return arg.length;
+  return arg.reduce((sum, part) => sum + part.length, 0);
 }

@@ -28,6 +28,8 @@
  * @module
  */
 
+import { MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
+
 /** Bytes before the first chunk's data. */
 export const HEADER_BYTES = 72;
 
@@ -36,6 +38,13 @@ export const CHUNK_BYTES = 1 << 20;
 
 /** The body encodings. */
 export type Encoding = "none" | "zstd";
+
+/**
+ * The largest body stored compressed, and the most a compressed value may claim to
+ * decode to: decompression runs on the event loop's thread, so its time is bounded by
+ * this (a larger body is stored plain). A value that claims more is refused unread.
+ */
+export const MAX_COMPRESSED_BODY_BYTES = 64 << 20;
 
 const MAGIC = [0x47, 0x43, 0x50, 0x52]; // "GCPR"
 const VERSION = 1;
@@ -110,7 +119,43 @@ export function chunkKey(
 }
 
 /**
- * Lays out an entry's stored bytes as the header value and the chunk values.
+ * How many chunks hold a stored body: at least one, the header's key's.
+ *
+ * @param storedSize The stored (encoded) body's size.
+ * @returns The chunk count.
+ */
+export function chunkCountOf(storedSize: number): number {
+  return Math.max(1, Math.ceil(storedSize / CHUNK_BYTES));
+}
+
+/**
+ * Encodes an entry's header: the first {@linkcode HEADER_BYTES} of its key's value,
+ * which continues with the first chunk of the stored body.
+ *
+ * @param header The entry's description; `chunkCount` and `chunkSize` are derived from
+ * `storedSize`.
+ * @returns The header's bytes.
+ */
+export function encodeHeader(header: Omit<EntryHeader, "chunkCount" | "chunkSize">): Uint8Array {
+  const head = new Uint8Array(HEADER_BYTES);
+  head.set(MAGIC, 0);
+  head[4] = VERSION;
+  head[5] = header.encoding === "zstd" ? 1 : 0;
+  const centis = Math.min(Math.ceil((header.computeMillis ?? 0) / 10), 0xffff);
+  head.set(Uint8Array.fromHex(header.outputId), 8);
+  const view = new DataView(head.buffer);
+  view.setUint16(6, centis, true);
+  view.setBigUint64(40, BigInt(header.size), true);
+  view.setBigInt64(48, header.timeNanos, true);
+  view.setBigUint64(56, BigInt(header.storedSize), true);
+  view.setUint32(64, chunkCountOf(header.storedSize), true);
+  view.setUint32(68, CHUNK_BYTES, true);
+  return head;
+}
+
+/**
+ * Lays out an entry's stored bytes as the header key's value and the chunk values, in
+ * memory (the store itself streams them; this serves tests and tools).
  *
  * @param header The entry's description; `storedSize`, `chunkCount` and `chunkSize` are
  * derived from `stored`.
@@ -121,21 +166,10 @@ export function encodeEntry(
   header: Omit<EntryHeader, "storedSize" | "chunkCount" | "chunkSize">,
   stored: Uint8Array,
 ): { head: Uint8Array; chunks: Uint8Array[] } {
-  const chunkCount = Math.max(1, Math.ceil(stored.length / CHUNK_BYTES));
+  const chunkCount = chunkCountOf(stored.length);
   const first = stored.subarray(0, CHUNK_BYTES);
   const head = new Uint8Array(HEADER_BYTES + first.length);
-  head.set(MAGIC, 0);
-  head[4] = VERSION;
-  head[5] = header.encoding === "zstd" ? 1 : 0;
-  const centis = Math.min(Math.ceil((header.computeMillis ?? 0) / 10), 0xffff);
-  head.set(Uint8Array.fromHex(header.outputId), 8);
-  const view = new DataView(head.buffer);
-  view.setUint16(6, centis, true);
-  view.setBigUint64(40, BigInt(header.size), true);
-  view.setBigInt64(48, header.timeNanos, true);
-  view.setBigUint64(56, BigInt(stored.length), true);
-  view.setUint32(64, chunkCount, true);
-  view.setUint32(68, CHUNK_BYTES, true);
+  head.set(encodeHeader({ ...header, storedSize: stored.length }));
   head.set(first, HEADER_BYTES);
   const chunks: Uint8Array[] = [];
   for (let index = 1; index < chunkCount; index++) {
@@ -146,7 +180,8 @@ export function encodeEntry(
 
 /**
  * Reads a header. Anything that is not a well-formed header of this version is refused,
- * so a stranger's value or a truncated one is never taken for an entry.
+ * so a stranger's value or a truncated one is never taken for an entry, and neither is
+ * one that claims more than an entry may hold.
  *
  * @param value The header key's value (or at least its first {@linkcode HEADER_BYTES}).
  * @returns The header, or `undefined`.
@@ -161,9 +196,12 @@ export function decodeHeader(value: Uint8Array): EntryHeader | undefined {
   const storedSize = Number(view.getBigUint64(56, true));
   const chunkCount = view.getUint32(64, true);
   const chunkSize = view.getUint32(68, true);
+  const encoding: Encoding = value[5] === 1 ? "zstd" : "none";
   if (
-    !Number.isSafeInteger(size) || !Number.isSafeInteger(storedSize) || chunkSize === 0 ||
-    chunkCount !== Math.max(1, Math.ceil(storedSize / chunkSize))
+    size > MAX_REMOTE_ENTRY_BYTES || storedSize > MAX_REMOTE_ENTRY_BYTES || chunkSize === 0 ||
+    chunkCount !== Math.max(1, Math.ceil(storedSize / chunkSize)) ||
+    (encoding === "zstd" && size > MAX_COMPRESSED_BODY_BYTES) ||
+    (encoding === "none" && storedSize !== size)
   ) {
     return undefined;
   }
@@ -171,7 +209,7 @@ export function decodeHeader(value: Uint8Array): EntryHeader | undefined {
     outputId: value.subarray(8, 40).toHex(),
     size,
     timeNanos: view.getBigInt64(48, true),
-    encoding: value[5] === 1 ? "zstd" : "none",
+    encoding,
     storedSize,
     chunkCount,
     chunkSize,

@@ -22,6 +22,8 @@ export interface CircuitBreakerOptions {
   cooldownMillis?: number;
   /** Called each time the breaker opens, with the reason. */
   onOpen?: (reason: string) => void;
+  /** Called each time the breaker closes again. */
+  onClose?: () => void;
 }
 
 /** The state of a {@linkcode CircuitBreaker}. */
@@ -32,6 +34,7 @@ export class CircuitBreaker {
   #failureThreshold: number;
   #cooldownMillis: number;
   #onOpen: (reason: string) => void;
+  #onClose: () => void;
   #consecutiveFailures = 0;
   #openedAt = 0;
   #state: BreakerState = "closed";
@@ -47,6 +50,7 @@ export class CircuitBreaker {
     this.#failureThreshold = options.failureThreshold ?? 3;
     this.#cooldownMillis = options.cooldownMillis ?? 5000;
     this.#onOpen = options.onOpen ?? (() => {});
+    this.#onClose = options.onClose ?? (() => {});
   }
 
   /** The current state. */
@@ -73,10 +77,24 @@ export class CircuitBreaker {
     return this.#state === "open" && now - this.#openedAt >= this.#cooldownMillis;
   }
 
+  /**
+   * How long until a probe is due.
+   *
+   * @param now The current time from `performance.now()`.
+   * @returns Milliseconds until {@linkcode CircuitBreaker.shouldProbe} says yes; 0 when it
+   * does now, or when the breaker is closed.
+   */
+  cooldownLeft(now: number = performance.now()): number {
+    if (this.#state === "closed") return 0;
+    return Math.max(0, this.#openedAt + this.#cooldownMillis - now);
+  }
+
   /** Records a success: closes the breaker and clears the failure count. */
   recordSuccess(): void {
     this.#consecutiveFailures = 0;
+    if (this.#state === "closed") return;
     this.#state = "closed";
+    this.#onClose();
   }
 
   /**

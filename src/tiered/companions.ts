@@ -89,7 +89,7 @@ export class Companions {
       if (this.#fetcher.isFetching(companion) || !this.#link.allows()) return;
       const local = this.#local.get(companion);
       if (local instanceof Promise || local !== undefined) return;
-      const companionFetch = this.#fetcher.fetch(companion, false);
+      const companionFetch = this.#fetcher.fetch(companion);
       Promise.all([fetch, companionFetch]).then(([hit, companionHit]) => {
         if (hit !== undefined && companionHit !== undefined) {
           metrics.companionsFetched++;

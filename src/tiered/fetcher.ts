@@ -21,6 +21,19 @@ import type { TierMetrics } from "./tier_metrics.ts";
 /** Actions remembered as missing remotely; a build has far fewer. */
 const MAX_REMEMBERED_MISSES = 100_000;
 
+/** How one fetch is made. */
+export interface FetchOptions {
+  /**
+   * Background work (a prefetch): counted apart, hashed and written off the event loop's
+   * thread, its failures rejected rather than counted against the breaker.
+   *
+   * @default {false}
+   */
+  background?: boolean;
+  /** The largest entry wanted (a prefetch's claim); a larger one is refused unread. */
+  maxBytes?: number;
+}
+
 /** Options for {@linkcode Fetcher}. */
 export interface FetcherOptions {
   /** The link to the remote. */
@@ -76,8 +89,9 @@ export class Fetcher {
 
   /**
    * Fetches for a get the go command waits on. While the remote may not be asked, it is
-   * a miss at once. A fetch already in flight (a prefetch, say) is joined; if it fails,
-   * this get is a miss.
+   * a miss at once. A fetch already in flight (a prefetch, say) is joined; if it fails
+   * (the prefetch's own failure, such as a manifest's wrong size), the get fetches for
+   * itself.
    *
    * @param actionId The ActionID in hex.
    * @returns The hit, or `undefined` on a miss, at once or as a promise.
@@ -88,22 +102,23 @@ export class Fetcher {
       return undefined;
     }
     const pending = this.#fetches.get(actionId);
-    if (pending !== undefined) return pending.catch(() => undefined);
-    return this.fetch(actionId, false);
+    if (pending !== undefined) return pending.catch(() => this.fetch(actionId));
+    return this.fetch(actionId);
   }
 
   /**
    * Fetches an entry into the local store, or joins the fetch in flight for it.
    *
    * @param actionId The ActionID in hex.
-   * @param background A prefetch: counted apart, its hash and writes off the event loop's
-   * thread, and its failures rejected rather than counted against the breaker.
+   * @param options `background` for a prefetch (counted apart, its hash and writes off
+   * the event loop's thread, and its failures rejected rather than counted against the
+   * breaker), and the largest entry wanted.
    * @returns The hit, or `undefined` when the remote does not have a valid entry.
    */
-  fetch(actionId: string, background: boolean): Promise<Hit | undefined> {
+  fetch(actionId: string, options: FetchOptions = {}): Promise<Hit | undefined> {
     const pending = this.#fetches.get(actionId);
     if (pending !== undefined) return pending;
-    const fetch = this.#fetch(actionId, background).finally(() => this.#fetches.delete(actionId));
+    const fetch = this.#fetch(actionId, options).finally(() => this.#fetches.delete(actionId));
     this.#fetches.set(actionId, fetch);
     return fetch;
   }
@@ -119,7 +134,8 @@ export class Fetcher {
     return this.#missedRemotely.delete(actionId);
   }
 
-  async #fetch(actionId: string, background: boolean): Promise<Hit | undefined> {
+  async #fetch(actionId: string, options: FetchOptions): Promise<Hit | undefined> {
+    const background = options.background ?? false;
     const remote = await this.#link.acquire();
     if (remote === undefined) {
       if (!background) this.#metrics.skipped++;
@@ -129,7 +145,15 @@ export class Fetcher {
     const started = performance.now();
     let entry: RemoteEntry | undefined;
     try {
-      entry = await remote.get(actionId, background ? { background: true } : undefined);
+      entry = await remote.get(
+        actionId,
+        background
+          ? {
+            background,
+            ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+          }
+          : undefined,
+      );
       this.#link.succeeded();
     } catch (error) {
       metrics.remoteMillis += performance.now() - started;

@@ -28,6 +28,9 @@ export const MANIFEST_HEADER_BYTES = 32;
 /** Bytes per record. */
 export const MANIFEST_RECORD_BYTES = 36;
 
+/** The size field's limit: larger entries are recorded as this, which means "at least". */
+export const MANIFEST_SIZE_LIMIT = 0xffffffff;
+
 /** The most records a manifest holds; readers ignore the rest (about 7 MB). */
 export const MAX_MANIFEST_RECORDS = 200_000;
 
@@ -84,7 +87,7 @@ export function encodeManifestRecords(records: readonly ManifestRecord[]): Uint8
   records.forEach((record, i) => {
     const offset = i * MANIFEST_RECORD_BYTES;
     bytes.set(Uint8Array.fromHex(record.actionId), offset);
-    view.setUint32(offset + 32, Math.min(record.size, 0xffffffff), true);
+    view.setUint32(offset + 32, Math.min(record.size, MANIFEST_SIZE_LIMIT), true);
   });
   return bytes;
 }

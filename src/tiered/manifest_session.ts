@@ -163,7 +163,7 @@ export class ManifestSession {
     const records = this.#recorder.records;
     if (
       !options.write || this.#readOnly || records.length === 0 ||
-      remote?.writeManifest === undefined || !this.#link.allows()
+      remote?.writeManifest === undefined || this.#link.state !== "up"
     ) {
       return;
     }
@@ -231,8 +231,10 @@ export class ManifestSession {
       const fetcher = this.#fetcher;
       this.#prefetcher = new Prefetcher({
         records,
-        fetch: async (actionId) => (await fetcher.fetch(actionId, true)) !== undefined,
+        fetch: async (actionId, maxBytes) =>
+          (await fetcher.fetch(actionId, { background: true, maxBytes }))?.size,
         skip: (actionId) => fetcher.isFetching(actionId) || local.has(actionId),
+        maxBytes: options.prefetchMaxBytes,
         onStop: (reason) =>
           this.#logger.warnOnce("prefetch-stopped", `prefetching stopped: ${reason}`),
       });

@@ -10,12 +10,17 @@
  *   skipped; the fetch itself is shared with demand gets by the caller.
  * - When the build's gets diverge from the manifest (another Go version, other flags,
  *   a wrong scope), prefetching stops, and says why once.
+ * - A manifest is written by whoever can write keys, so its sizes are claims: the budget
+ *   counts the bytes actually fetched, each fetch refuses an entry larger than claimed,
+ *   and the first entry whose size differs from its claim stops prefetching.
  * - A failure stops prefetching; it never counts against the demand path.
  *
  * @module
  */
 
 import type { ManifestRecord } from "./manifest.ts";
+import { MANIFEST_SIZE_LIMIT } from "./manifest.ts";
+import { EntryTooLargeError, messageOf } from "../errors.ts";
 
 /** After this many demand gets, the share found in the manifest is judged. */
 const DIVERGENCE_SAMPLE = 64;
@@ -28,11 +33,13 @@ export interface PrefetcherOptions {
   /** What to fetch, in order. */
   records: readonly ManifestRecord[];
   /**
-   * Fetches one entry into the local store.
+   * Fetches one entry into the local store, refusing one larger than `maxBytes` with an
+   * `EntryTooLargeError` as soon as its size is known.
    *
-   * @returns Whether the remote had it. Rejects on a failure, which stops prefetching.
+   * @returns The entry's size, or `undefined` when the remote no longer has it. Rejects
+   * on a failure, which stops prefetching.
    */
-  fetch: (actionId: string) => Promise<boolean>;
+  fetch: (actionId: string, maxBytes: number) => Promise<number | undefined>;
   /** Whether an entry needs no fetch: already local, or already being fetched. */
   skip: (actionId: string) => boolean;
   /**
@@ -47,6 +54,12 @@ export interface PrefetcherOptions {
    * @default {33554432} (32 MiB)
    */
   windowBytes?: number;
+  /**
+   * The most bytes to fetch, counted as fetched (not as the manifest claims).
+   *
+   * @default {Infinity}
+   */
+  maxBytes?: number;
   /** Called once when prefetching stops early, with the reason. */
   onStop?: (reason: string) => void;
 }
@@ -79,7 +92,8 @@ export class Prefetcher {
     missing: 0,
   };
   #records: readonly ManifestRecord[];
-  #fetch: (actionId: string) => Promise<boolean>;
+  #fetch: (actionId: string, maxBytes: number) => Promise<number | undefined>;
+  #maxBytes: number;
   #skip: (actionId: string) => boolean;
   #window: number;
   #windowBytes: number;
@@ -105,6 +119,7 @@ export class Prefetcher {
     this.#skip = options.skip;
     this.#window = options.window ?? 32;
     this.#windowBytes = options.windowBytes ?? 32 << 20;
+    this.#maxBytes = options.maxBytes ?? Infinity;
     this.#onStop = options.onStop ?? (() => {});
     this.#planned = new Set(options.records.map((record) => record.actionId));
     this.metrics.planned = options.records.length;
@@ -178,6 +193,11 @@ export class Prefetcher {
     this.#settleIfFinished();
   }
 
+  #untrusted(record: ManifestRecord, size: number): string {
+    return `the build manifest says ${record.size} bytes for action ${record.actionId}, ` +
+      `which holds ${size}: its sizes are not trusted any further`;
+  }
+
   #pump(): void {
     while (
       this.#stopped === undefined && this.#next < this.#records.length &&
@@ -189,18 +209,33 @@ export class Prefetcher {
       if (this.#skip(record.actionId)) continue;
       this.#inFlight++;
       this.#inFlightBytes += record.size;
-      this.#fetch(record.actionId).then(
-        (found) => {
-          if (found) {
-            this.metrics.fetched++;
-            this.metrics.fetchedBytes += record.size;
-            this.#fetched.set(record.actionId, record.size);
-          } else {
+      // A saturated claim only says "at least 4 GiB": the budget bounds it instead.
+      const claim = record.size >= MANIFEST_SIZE_LIMIT ? Infinity : record.size;
+      const allowed = Math.min(claim, this.#maxBytes - this.metrics.fetchedBytes);
+      this.#fetch(record.actionId, allowed).then(
+        (size) => {
+          if (size === undefined) {
             this.metrics.missing++;
+            return;
+          }
+          this.metrics.fetched++;
+          this.metrics.fetchedBytes += size;
+          this.#fetched.set(record.actionId, size);
+          if (size !== record.size && claim !== Infinity) {
+            this.stop(this.#untrusted(record, size));
+          } else if (this.metrics.fetchedBytes >= this.#maxBytes) {
+            this.stop("the prefetch budget is spent", true);
           }
         },
-        (error: unknown) =>
-          this.stop(`a fetch failed (${error instanceof Error ? error.message : String(error)})`),
+        (error: unknown) => {
+          if (error instanceof EntryTooLargeError && error.limit === claim) {
+            this.stop(this.#untrusted(record, error.size));
+          } else if (error instanceof EntryTooLargeError) {
+            this.stop("the prefetch budget is spent", true);
+          } else {
+            this.stop(`a fetch failed (${messageOf(error)})`);
+          }
+        },
       ).finally(() => {
         this.#inFlight--;
         this.#inFlightBytes -= record.size;

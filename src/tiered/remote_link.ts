@@ -2,8 +2,14 @@
  * The remote tier's link to its remote store: connecting in the background, the circuit
  * breaker that stops asking a remote that failed, and the probe that asks again later.
  * Every other part of the tier asks the link before it uses the remote, and tells it how
- * each use went; what counts as the remote failing (a missed deadline, refused
- * credentials, errors in a row) is decided here, once.
+ * each use went; what counts as the remote failing (a missed deadline, errors in a row)
+ * is decided here, once.
+ *
+ * Connecting has a budget of its own (the remote store's), longer than a get's deadline:
+ * a Redis Cluster can take seconds to load and discover while the go command compiles on
+ * every core. Gets wait for it at most one deadline, then go on from local disk; uploads
+ * wait for it (in their queue) until it is up. While the breaker is open, uploads wait
+ * for a probe to find the remote answering again.
  *
  * @module
  */
@@ -11,7 +17,7 @@
 import { DEFAULT_REMOTE_TIMEOUT_MILLIS, type RemoteStore } from "../store.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
 import { withDeadline } from "../util/deadline.ts";
-import { DeadlineError, messageOf, RemoteFullError } from "../errors.ts";
+import { DeadlineError, messageOf, RemoteAuthError, RemoteFullError } from "../errors.ts";
 import type { Logger } from "../util/log.ts";
 import type { TierMetrics } from "./tier_metrics.ts";
 
@@ -27,7 +33,7 @@ export interface RemoteLinkOptions {
   /** Counts the breaker's trips. */
   metrics: TierMetrics;
   /**
-   * The deadline for one operation, in milliseconds; connecting may take twice that.
+   * How long gets wait for connecting, and a probe's deadline, in milliseconds.
    *
    * @default {1000}
    */
@@ -42,6 +48,9 @@ export interface RemoteLinkOptions {
   onConnected?: (remote: RemoteStore) => void;
 }
 
+/** Where a link stands; see {@linkcode RemoteLink.state}. */
+export type LinkState = "connecting" | "up" | "down";
+
 /** Connects to the remote store in the background and decides when it may be used. */
 export class RemoteLink {
   /** Settles once connecting has succeeded or failed: the store, if its code loaded. */
@@ -51,7 +60,13 @@ export class RemoteLink {
   #timeoutMillis: number;
   #remote: RemoteStore | undefined;
   #connecting = true;
-  #probing = false;
+  /** Settles when connecting settles, or after one get deadline, whichever is first. */
+  #demandWait: Promise<void>;
+  #probing: Promise<void> | undefined;
+  #downWaiters: (() => void)[] = [];
+  #upWaiters: (() => void)[] = [];
+  #closeWaiters: (() => void)[] = [];
+  #closed = false;
 
   /**
    * Starts connecting.
@@ -66,16 +81,20 @@ export class RemoteLink {
       cooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
       onOpen: (reason) => {
         metrics.breakerTrips++;
-        const where = this.#remote?.description ?? "the remote cache";
+        for (const resolve of this.#downWaiters.splice(0)) resolve();
         logger.warnOnce(
           "remote-down",
-          `${where} is unavailable (${reason}); building from the local cache alone ` +
+          `${this.#where()} is unavailable (${reason}); building from the local cache alone ` +
             "and retrying in the background",
         );
+      },
+      onClose: () => {
+        for (const resolve of this.#upWaiters.splice(0)) resolve();
       },
     });
     this.connected = this.#connect(options.remote, options.onConnected)
       .finally(() => this.#connecting = false);
+    this.#demandWait = this.#sleep(this.#timeoutMillis, this.connected);
   }
 
   /** The remote store, once its code has loaded (usable or not). */
@@ -87,17 +106,13 @@ export class RemoteLink {
    * Where the link stands: still `connecting`, `up` (the remote may be asked), or
    * `down` (it could not be reached, or failed since, and its breaker is open).
    */
-  get state(): "connecting" | "up" | "down" {
+  get state(): LinkState {
     return this.#connecting ? "connecting" : this.#breaker.allows() ? "up" : "down";
   }
 
-  /** The remote's deadline for one operation, in milliseconds. */
-  get timeoutMillis(): number {
-    return this.#timeoutMillis;
-  }
-
   /**
-   * Whether the remote may be asked now.
+   * Whether the remote may be asked now: its breaker is closed (it may still be
+   * connecting, which requests wait for in their own way).
    *
    * @returns `true` while the breaker is closed.
    */
@@ -114,18 +129,51 @@ export class RemoteLink {
    */
   allowsOrProbe(): boolean {
     if (this.#breaker.allows()) return true;
-    this.#maybeProbe();
+    if (this.#breaker.shouldProbe()) void this.#probe();
     return false;
   }
 
   /**
-   * Waits for connecting to settle, then gives the remote if it may be asked.
+   * For a get the go command waits on: waits for connecting at most one get deadline
+   * from the start, then gives the remote if it may be asked.
    *
    * @returns The remote, or `undefined` when it cannot be used now.
    */
   async acquire(): Promise<RemoteStore | undefined> {
+    if (this.#connecting) await this.#demandWait;
+    return this.state === "up" ? this.#remote : undefined;
+  }
+
+  /**
+   * For an upload: waits until the remote may be used, through connecting and, while the
+   * breaker is open, through probes, until the link is closed.
+   *
+   * @returns The remote, or `undefined` once the link is closed or the remote's code
+   * could not be loaded.
+   */
+  async usable(): Promise<RemoteStore | undefined> {
     const remote = await this.connected;
-    return remote !== undefined && this.allows() ? remote : undefined;
+    if (remote === undefined) return undefined;
+    while (!this.#closed) {
+      if (this.#breaker.allows()) return remote;
+      // A probe closes the breaker; so may a get that worked meanwhile.
+      await Promise.race([
+        this.#probe(),
+        new Promise<void>((resolve) => this.#upWaiters.push(resolve)),
+      ]);
+    }
+    return undefined;
+  }
+
+  /**
+   * Settles when the link is down (at once if it is): nothing waiting on it will go on
+   * before a probe finds the remote again.
+   *
+   * @returns A promise that settles when the link is down.
+   */
+  down(): Promise<void> {
+    if (this.state === "down") return Promise.resolve();
+    return new Promise((resolve) => this.#downWaiters.push(resolve));
   }
 
   /** Records a use of the remote that worked. */
@@ -134,8 +182,8 @@ export class RemoteLink {
   }
 
   /**
-   * Records a use of the remote that failed. A missed deadline opens the breaker at once
-   * (waiting on a frozen remote again would cost the build the same again); other errors
+   * Records a use of the remote that failed. A missed deadline or refused credentials open
+   * the breaker at once (asking again would cost the build the same again); other errors
    * open it after a few in a row. A full remote is not a failing one: reads go on, and
    * it is said once.
    *
@@ -145,22 +193,30 @@ export class RemoteLink {
     if (error instanceof RemoteFullError) {
       this.#logger.warnOnce(
         "remote-full",
-        `${this.#remote?.description ?? "the remote cache"} is full (${error.message}); ` +
-          "new entries are not being uploaded",
+        `${this.#where()} is full (${error.message}); new entries are not being uploaded`,
       );
       return;
     }
-    this.#breaker.recordFailure(messageOf(error), error instanceof DeadlineError);
+    // A frozen remote, or refused credentials, will not be different on the next request.
+    const immediate = error instanceof DeadlineError || error instanceof RemoteAuthError;
+    this.#breaker.recordFailure(messageOf(error), immediate);
   }
 
   /** Whether connecting or probing needs the event loop. */
   busy(): boolean {
-    return this.#connecting || this.#probing;
+    return this.#connecting || this.#probing !== undefined;
   }
 
-  /** Closes the remote's connections. */
+  /** Stops waiting for the remote, and closes its connections. */
   async close(): Promise<void> {
+    this.#closed = true;
+    const waiters = [this.#downWaiters, this.#upWaiters, this.#closeWaiters];
+    for (const resolve of waiters.flatMap((list) => list.splice(0))) resolve();
     await this.#remote?.close().catch(() => {});
+  }
+
+  #where(): string {
+    return this.#remote?.description ?? "the remote cache";
   }
 
   async #connect(
@@ -175,25 +231,42 @@ export class RemoteLink {
       return undefined;
     }
     this.#remote = store;
-    // The store's own connect deadline bounds this; the outer one is a safety net.
-    const ready = await withDeadline(store.ready(), this.#timeoutMillis * 2, "connecting")
-      .catch(() => false);
-    // Not reachable yet: the breaker opens, and its background probe tells when it is.
+    // The store's own connect budget bounds this.
+    const ready = await store.ready().catch(() => false);
+    // Not reachable: the breaker opens, and its probe tells when the remote is back.
     if (!ready) {
       this.#breaker.recordFailure(store.lastError?.message ?? "it cannot be reached", true);
     } else onConnected?.(store);
     return store;
   }
 
-  #maybeProbe(): void {
-    const remote = this.#remote;
-    if (this.#probing || remote === undefined || !this.#breaker.shouldProbe()) return;
-    this.#probing = true;
-    withDeadline(remote.ping(), this.#timeoutMillis, "probing")
-      .then(
+  /** Probes once the breaker has cooled down; settles after the probe, or on close. */
+  #probe(): Promise<void> {
+    this.#probing ??= (async () => {
+      const remote = this.#remote;
+      const wait = this.#breaker.cooldownLeft();
+      if (wait > 0) await this.#sleep(wait, this.#closing());
+      if (remote === undefined || this.#closed || this.#breaker.allows()) return;
+      await withDeadline(remote.ping(), this.#timeoutMillis, "probing").then(
         () => this.#breaker.recordSuccess(),
         (error) => this.#breaker.recordFailure(messageOf(error)),
-      )
-      .finally(() => this.#probing = false);
+      );
+    })().finally(() => this.#probing = undefined);
+    return this.#probing;
+  }
+
+  /** Waits `millis`, or until `until` settles; the timer never outlives the wait. */
+  #sleep(millis: number, until: Promise<unknown>): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const elapsed = new Promise<void>((resolve) => timer = setTimeout(resolve, millis));
+    const settled = until.then(() => {}, () => {});
+    return Promise.race([elapsed, settled]).finally(() => clearTimeout(timer));
+  }
+
+  /** Settles when the link is closed. */
+  #closing(): Promise<void> {
+    return this.#closed
+      ? Promise.resolve()
+      : new Promise((resolve) => this.#closeWaiters.push(resolve));
   }
 }

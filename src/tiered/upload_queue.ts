@@ -1,13 +1,17 @@
 /**
  * Uploads to the remote, in the background after each put has been answered from the
- * local store: a few at a time, within a budget of body bytes in memory (each body is
- * read back from its local file when its turn comes), skipped when the remote already
- * holds the output. Nothing here ever fails a put: an upload that cannot be made is
- * counted as dropped or failed.
+ * local store: a few at a time, within a budget of body bytes in flight (each body is
+ * read back from its local file, a piece at a time, as the remote takes it), skipped when the remote already
+ * holds the output. Uploads wait in the queue while the remote connects, and while its
+ * breaker is open, and go on once it is back; the queue's bound counts what did not fit.
+ * Nothing here ever fails a put: an upload that cannot be made is counted as dropped or
+ * failed.
  *
  * @module
  */
 
+import { MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
+import { openFileBody } from "../local/file_body.ts";
 import type { RemoteLink } from "./remote_link.ts";
 import type { TierMetrics } from "./tier_metrics.ts";
 import type { Logger } from "../util/log.ts";
@@ -22,9 +26,6 @@ export const DEFAULT_MAX_QUEUED_UPLOADS = 10_000;
 
 /** At close, how long to wait for uploads still queued or running, unless configured. */
 export const DEFAULT_UPLOAD_WAIT_MILLIS = 5000;
-
-/** Entries larger than this are not uploaded: memory for one upload stays bounded. */
-const MAX_UPLOAD_BYTES = 512 << 20;
 
 /** Bytes of upload bodies held in memory at once, beyond the first upload. */
 const UPLOAD_BYTES_IN_FLIGHT = 128 << 20;
@@ -108,7 +109,7 @@ export class UploadQueue {
    */
   add(upload: Upload): void {
     if (this.#closed) return;
-    if (this.#queue.length >= this.#maxQueued || upload.size > MAX_UPLOAD_BYTES) {
+    if (this.#queue.length >= this.#maxQueued || upload.size > MAX_REMOTE_ENTRY_BYTES) {
       this.#metrics.uploadsDropped++;
       return;
     }
@@ -122,8 +123,9 @@ export class UploadQueue {
   }
 
   /**
-   * Stops taking uploads and waits for those queued or running, at most `waitMillis`;
-   * what is left is counted as dropped and said in one line.
+   * Stops taking uploads and waits for those queued or running, at most `waitMillis`,
+   * and not at all while the remote is down (they could not go on). What is left is
+   * counted as dropped; when the remote was up or connecting, it is said in one line.
    *
    * @param waitMillis The longest wait.
    */
@@ -131,13 +133,16 @@ export class UploadQueue {
     this.#closed = true;
     if (this.busy()) {
       const idle = new Promise<void>((resolve) => this.#idle = resolve);
-      await withDeadline(idle, waitMillis, "waiting for uploads").catch(() => {});
+      await withDeadline(Promise.race([idle, this.#link.down()]), waitMillis, "waiting for uploads")
+        .catch(() => {});
     }
     const left = this.#queue.length + this.#active;
     if (left === 0) return;
     const bytes = this.#queue.reduce((sum, upload) => sum + upload.size, 0);
+    // The ones running are waiting for the remote or transferring: they end on their own.
     this.#metrics.uploadsDropped += this.#queue.length;
     this.#queue = [];
+    if (this.#link.state === "down") return; // the warning that it is down said it all
     this.#logger.info(
       `${left} uploads (${formatBytes(bytes)} queued) were not finished within the upload wait ` +
         `(${waitMillis} ms): those entries are in the local cache but not in ` +
@@ -164,7 +169,8 @@ export class UploadQueue {
 
   async #upload(upload: Upload): Promise<void> {
     const metrics = this.#metrics;
-    const remote = await this.#link.acquire();
+    // Waits through connecting, and while the breaker is open, for the remote to be back.
+    const remote = await this.#link.usable();
     if (remote === undefined) {
       metrics.uploadsDropped++;
       return;
@@ -177,15 +183,9 @@ export class UploadQueue {
         metrics.uploadsSkipped++;
         return;
       }
-      let body: Uint8Array;
-      try {
-        body = await Deno.readFile(upload.diskPath);
-      } catch {
+      using body = await openFileBody(upload.diskPath, upload.size);
+      if (body === undefined) {
         metrics.uploadsDropped++; // the file is gone (go clean -cache): nothing to upload
-        return;
-      }
-      if (body.length !== upload.size) {
-        metrics.uploadsDropped++;
         return;
       }
       await remote.put(upload.actionId, {

@@ -19,6 +19,17 @@ export interface Sha256 {
 export type Sha256Factory = () => Sha256;
 
 let loading: Promise<Sha256Factory> | undefined;
+let loaded: Sha256Factory | undefined;
+
+/**
+ * The hash implementation if it has been loaded, for synchronous callers that can do
+ * without it otherwise.
+ *
+ * @returns The factory, or `undefined` before {@linkcode loadSha256} has finished.
+ */
+export function loadedSha256(): Sha256Factory | undefined {
+  return loaded;
+}
 
 /**
  * Loads the hash implementation once.
@@ -26,17 +37,19 @@ let loading: Promise<Sha256Factory> | undefined;
  * @returns A factory of incremental hashes.
  */
 export function loadSha256(): Promise<Sha256Factory> {
-  loading ??= import("node:crypto").then(({ createHash }) => () => {
-    const hash = createHash("sha256");
-    return {
-      update(data: Uint8Array): void {
-        hash.update(data);
-      },
-      digestHex(): string {
-        return hash.digest("hex");
-      },
-    };
-  });
+  loading ??= import("node:crypto").then(({ createHash }) =>
+    loaded = () => {
+      const hash = createHash("sha256");
+      return {
+        update(data: Uint8Array): void {
+          hash.update(data);
+        },
+        digestHex(): string {
+          return hash.digest("hex");
+        },
+      };
+    }
+  );
   return loading;
 }
 

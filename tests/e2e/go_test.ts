@@ -3,23 +3,13 @@
  * checkout with the README's permission flags, reading the directory from $GOCACHE.
  */
 import assert from "node:assert/strict";
+import { assertBuilt, FIXTURE_PACKAGES } from "../support/builds.ts";
 import { sha256Base64 } from "../support/fake_go_client.ts";
 import { compiledPackages, freshGoCache, goWorkspace, runGo } from "../support/go.ts";
 import { gocacheprogValue, programArgv } from "../support/program.ts";
 
-const FIXTURE_PACKAGES = [
-  "example.com/fixture/greet",
-  "example.com/fixture/lib",
-  "example.com/fixture/mathx",
-  "main", // cmd/app: a main package compiles as "main"
-];
-
 function program(gocache: string, args: string[] = []): string {
   return gocacheprogValue(programArgv({ dir: gocache, passDir: false, args }));
-}
-
-function assertOk(result: { code: number; stderr: string }, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stderr}`);
 }
 
 Deno.test("go build through gocacheprog twice: the second build compiles nothing", async () => {
@@ -30,14 +20,14 @@ Deno.test("go build through gocacheprog twice: the second build compiles nothing
     gocache,
     gocacheprog: program(gocache),
   });
-  assertOk(first, "first build");
+  assertBuilt(first, "first build");
   assert.deepEqual(compiledPackages(first.stderr), FIXTURE_PACKAGES);
   const second = await runGo(["build", "-x", "./..."], {
     cwd: module,
     gocache,
     gocacheprog: program(gocache, ["--log-metrics"]),
   });
-  assertOk(second, "second build");
+  assertBuilt(second, "second build");
   assert.deepEqual(compiledPackages(second.stderr), []);
   // Linking cmd/app still makes a lookup of its own; what matters is that nothing compiles.
   const summary = /gocacheprog: (\d+) gets \((\d+) hits, (\d+) misses, 0 errors\)/.exec(
@@ -58,15 +48,15 @@ Deno.test("go test twice shows (cached); after go clean -testcache the tests run
     env: { GODEBUG: "gocachetest=1" },
   };
   const first = await runGo(["test", "./..."], options);
-  assertOk(first, "first go test");
+  assertBuilt(first, "first go test");
   assert.doesNotMatch(first.stdout, /\(cached\)/);
   const second = await runGo(["test", "./..."], options);
-  assertOk(second, "second go test");
+  assertBuilt(second, "second go test");
   assert.match(second.stdout, /ok\s+example\.com\/fixture\/lib\s+\(cached\)/);
   assert.match(second.stdout, /ok\s+example\.com\/fixture\/mathx\s+\(cached\)/);
-  assertOk(await runGo(["clean", "-testcache"], options), "go clean -testcache");
+  assertBuilt(await runGo(["clean", "-testcache"], options), "go clean -testcache");
   const third = await runGo(["test", "./..."], options);
-  assertOk(third, "third go test");
+  assertBuilt(third, "third go test");
   assert.doesNotMatch(third.stdout, /\(cached\)/);
   assert.match(third.stderr, /expired due to go clean -testcache/);
 });
@@ -81,11 +71,11 @@ Deno.test("go build -o out.a of a library twice: the stored output survives", as
       gocache,
       gocacheprog,
     });
-    assertOk(result, `build -o, round ${round}`);
+    assertBuilt(result, `build -o, round ${round}`);
     assert.ok((await Deno.stat(`${dir}/out${round}.a`)).size > 0);
   }
   const again = await runGo(["build", "-x", "./lib"], { cwd: module, gocache, gocacheprog });
-  assertOk(again, "build after -o");
+  assertBuilt(again, "build after -o");
   assert.deepEqual(
     compiledPackages(again.stderr),
     [],
@@ -96,22 +86,22 @@ Deno.test("go build -o out.a of a library twice: the stored output survives", as
 Deno.test("what gocacheprog stored, the go command's own cache reuses, and the other way round", async () => {
   await using work = await goWorkspace("gocacheprog-e2e-");
   const { dir, module, gocache } = work;
-  assertOk(
+  assertBuilt(
     await runGo(["build", "./..."], { cwd: module, gocache, gocacheprog: program(gocache) }),
     "program build",
   );
   const native = await runGo(["build", "-x", "./..."], { cwd: module, gocache });
-  assertOk(native, "native build");
+  assertBuilt(native, "native build");
   assert.deepEqual(compiledPackages(native.stderr), [], "native build after the program");
 
   const other = await freshGoCache(dir, "other");
-  assertOk(await runGo(["build", "./..."], { cwd: module, gocache: other }), "native build");
+  assertBuilt(await runGo(["build", "./..."], { cwd: module, gocache: other }), "native build");
   const viaProgram = await runGo(["build", "-x", "./..."], {
     cwd: module,
     gocache: other,
     gocacheprog: program(other),
   });
-  assertOk(viaProgram, "program build after native");
+  assertBuilt(viaProgram, "program build after native");
   assert.deepEqual(compiledPackages(viaProgram.stderr), [], "program build after the native one");
 });
 
@@ -124,9 +114,9 @@ Deno.test("two go builds at the same time share one directory safely", async () 
     runGo(["vet", "./..."], { cwd: module, gocache, gocacheprog }),
     runGo(["build", "./..."], { cwd: module, gocache, gocacheprog }),
   ]);
-  builds.forEach((result, i) => assertOk(result, `concurrent go command ${i}`));
+  builds.forEach((result, i) => assertBuilt(result, `concurrent go command ${i}`));
   const after = await runGo(["build", "-x", "./..."], { cwd: module, gocache, gocacheprog });
-  assertOk(after, "build after the concurrent ones");
+  assertBuilt(after, "build after the concurrent ones");
   assert.deepEqual(compiledPackages(after.stderr), []);
   const leftovers = [];
   for await (const shard of Deno.readDir(gocache)) {
@@ -153,13 +143,13 @@ Deno.test("a 64 MiB compile output goes through the pipe and stays within 150 MB
   );
   const gocacheprog = program(gocache, ["--log-metrics"]);
   const first = await runGo(["build", "./big"], { cwd: module, gocache, gocacheprog });
-  assertOk(first, "build of the big package");
+  assertBuilt(first, "build of the big package");
   const written = /, ([\d.]+) MiB written/.exec(first.stderr);
   assert.ok(written !== null && Number(written[1]) >= 64, first.stderr);
   const peak = /peak RSS ([\d.]+) MiB/.exec(first.stderr);
   assert.ok(peak !== null && Number(peak[1]) * 1.048576 <= 150, first.stderr);
   const second = await runGo(["build", "-x", "./big"], { cwd: module, gocache, gocacheprog });
-  assertOk(second, "second build of the big package");
+  assertBuilt(second, "second build of the big package");
   assert.deepEqual(compiledPackages(second.stderr), []);
   assert.ok(await sha256Base64(blob), "the blob was hashed");
 });
@@ -172,7 +162,7 @@ Deno.test("go list -export prints an absolute path into GOCACHE that exists afte
     gocache,
     gocacheprog: program(gocache),
   });
-  assertOk(result, "go list -export");
+  assertBuilt(result, "go list -export");
   const path = result.stdout.trim();
   assert.ok(path.startsWith(`${gocache}/`), path);
   assert.doesNotMatch(path.slice(path.lastIndexOf("/")), /\./, "no extension in the file name");

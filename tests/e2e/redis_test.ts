@@ -4,17 +4,11 @@
  * get a corrupt entry served.
  */
 import assert from "node:assert/strict";
+import { assertBuilt, FIXTURE_PACKAGES, remoteHits, warnings } from "../support/builds.ts";
 import { compiledPackages, freshGoCache, makeGoModule, runGo } from "../support/go.ts";
 import { redisGocacheprog } from "../support/program.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 import { tempDir } from "../support/tools.ts";
-
-const FIXTURE_PACKAGES = [
-  "example.com/fixture/greet",
-  "example.com/fixture/lib",
-  "example.com/fixture/mathx",
-  "main",
-];
 
 async function workspace() {
   const dir = await tempDir("gocacheprog-redis-e2e-");
@@ -32,22 +26,10 @@ function program(gocache: string, redis: RedisServer | number, args: string[] = 
 /** A first build on a fresh directory "a", filling Redis. */
 async function buildOnA(parent: string, module: string, redis: RedisServer): Promise<void> {
   const a = await freshGoCache(parent, "a");
-  assertOk(
+  assertBuilt(
     await runGo(["build", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
     "build on A",
   );
-}
-
-function assertOk(result: { code: number; stderr: string }, what: string): void {
-  assert.equal(result.code, 0, `${what} failed:\n${result.stderr}`);
-}
-
-function remoteHits(stderr: string): number {
-  return Number(/hits: \d+ local, (\d+) remote/.exec(stderr)?.[1] ?? 0);
-}
-
-function warnings(stderr: string): string[] {
-  return stderr.split("\n").filter((line) => line.startsWith("gocacheprog: warning:"));
 }
 
 Deno.test("a build on directory A fills Redis; a build on a fresh directory B compiles nothing", async () => {
@@ -61,7 +43,7 @@ Deno.test("a build on directory A fills Redis; a build on a fresh directory B co
     gocache: b,
     gocacheprog: program(b, redis),
   });
-  assertOk(onB, "build on B");
+  assertBuilt(onB, "build on B");
   assert.deepEqual(compiledPackages(onB.stderr), []);
   assert.ok(
     remoteHits(onB.stderr) >= 4,
@@ -75,7 +57,7 @@ Deno.test("go test results are shared through Redis too", async () => {
   await using _ = dir;
   await using redis = await startRedis({ dir: dir.path });
   const a = await freshGoCache(dir.path, "a");
-  assertOk(
+  assertBuilt(
     await runGo(["test", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
     "test on A",
   );
@@ -85,7 +67,7 @@ Deno.test("go test results are shared through Redis too", async () => {
     gocache: b,
     gocacheprog: program(b, redis),
   });
-  assertOk(onB, "test on B");
+  assertBuilt(onB, "test on B");
   assert.match(onB.stdout, /ok\s+example\.com\/fixture\/lib\s+\(cached\)/);
 });
 
@@ -101,7 +83,7 @@ Deno.test("Redis refused: the build goes on from local disk with one warning", a
     gocache,
     gocacheprog: program(gocache, closedPort),
   });
-  assertOk(result, "build with Redis refused");
+  assertBuilt(result, "build with Redis refused");
   assert.deepEqual(compiledPackages(result.stderr), FIXTURE_PACKAGES);
   assert.equal(warnings(result.stderr).length, 1, warnings(result.stderr).join("\n"));
   assert.match(warnings(result.stderr)[0]!, /unavailable/);
@@ -113,7 +95,7 @@ Deno.test("Redis frozen before the build: the build goes on, one warning, at mos
   await using redis = await startRedis({ dir: dir.path });
   const native = await freshGoCache(dir.path, "native");
   const baseline = await runGo(["build", "./..."], { cwd: module, gocache: native });
-  assertOk(baseline, "native build");
+  assertBuilt(baseline, "native build");
   const gocache = await freshGoCache(dir.path);
   redis.freeze();
   try {
@@ -122,7 +104,7 @@ Deno.test("Redis frozen before the build: the build goes on, one warning, at mos
       gocache,
       gocacheprog: program(gocache, redis),
     });
-    assertOk(result, "build with Redis frozen");
+    assertBuilt(result, "build with Redis frozen");
     assert.equal(warnings(result.stderr).length, 1, result.stderr);
     assert.ok(
       result.millis < baseline.millis + 2500,
@@ -149,7 +131,7 @@ Deno.test("Redis frozen or killed during a build: the build succeeds", async () 
     else await redis.kill();
     const result = await build;
     if (fault === "freeze") redis.thaw();
-    assertOk(result, `go test with Redis ${fault === "freeze" ? "frozen" : "killed"} mid-build`);
+    assertBuilt(result, `go test with Redis ${fault === "freeze" ? "frozen" : "killed"} mid-build`);
     assert.ok(warnings(result.stderr).length <= 1, result.stderr);
   }
 });
@@ -165,7 +147,7 @@ Deno.test("a wrong password: the build goes on, one warning, and the password is
     gocacheprog: program(gocache, redis),
     env: { GOCACHEPROG_REDIS_PASSWORD: "wrong-password-123" },
   });
-  assertOk(result, "build with a wrong password");
+  assertBuilt(result, "build with a wrong password");
   assert.equal(warnings(result.stderr).length, 1, result.stderr);
   assert.match(warnings(result.stderr)[0]!, /WRONGPASS|invalid username-password/);
   assert.ok(!result.stderr.includes("wrong-password-123"));
@@ -199,7 +181,7 @@ Deno.test("corrupted values in Redis (bytes flipped, truncated) are never served
       gocache: b,
       gocacheprog: program(b, redis),
     });
-    assertOk(onB, `build on B after ${damage}`);
+    assertBuilt(onB, `build on B after ${damage}`);
     assert.deepEqual(
       compiledPackages(onB.stderr),
       FIXTURE_PACKAGES,
@@ -214,7 +196,7 @@ Deno.test("corrupted values in Redis (bytes flipped, truncated) are never served
       gocache: c,
       gocacheprog: program(c, redis),
     });
-    assertOk(onC, `build on C after ${damage}`);
+    assertBuilt(onC, `build on C after ${damage}`);
     assert.deepEqual(compiledPackages(onC.stderr), [], `${damage}: repaired by the next build`);
   }
 });
@@ -228,14 +210,14 @@ Deno.test("two directories building at the same time against one Redis", async (
     runGo(["build", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
     runGo(["test", "./..."], { cwd: module, gocache: b, gocacheprog: program(b, redis) }),
   ]);
-  results.forEach((result, i) => assertOk(result, `concurrent build ${i}`));
+  results.forEach((result, i) => assertBuilt(result, `concurrent build ${i}`));
   const c = await freshGoCache(dir.path, "c");
   const onC = await runGo(["build", "-x", "./..."], {
     cwd: module,
     gocache: c,
     gocacheprog: program(c, redis),
   });
-  assertOk(onC, "build on C");
+  assertBuilt(onC, "build on C");
   assert.deepEqual(compiledPackages(onC.stderr), []);
 });
 
@@ -249,6 +231,6 @@ Deno.test("--read-only reads from Redis but writes nothing", async () => {
     gocache,
     gocacheprog: program(gocache, redis, ["--read-only"]),
   });
-  assertOk(result, "read-only build");
+  assertBuilt(result, "read-only build");
   assert.equal(await redis.cli("DBSIZE"), "0");
 });

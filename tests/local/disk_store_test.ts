@@ -4,6 +4,7 @@ import type { Hit } from "../../src/store.ts";
 import { encodeNativeEntry } from "../../src/local/native_entry.ts";
 import { tempDir } from "../support/tools.ts";
 import { putChunks } from "../support/stores.ts";
+import { loadSha256 } from "../../src/util/sha256.ts";
 
 const ACTION = "a05ab2cd314eed12ab0fcdecaa46dc121c69370bc8d37d72be6ca989464f76c4";
 const HELLO = new TextEncoder().encode("hello");
@@ -45,7 +46,8 @@ Deno.test("DiskStore.get() is a miss for an entry file that names another action
   assert.equal(store.get(ACTION), undefined);
 });
 
-Deno.test("DiskStore does not rewrite an output that already exists with the right size", async () => {
+Deno.test("DiskStore does not rewrite an output that already holds the right bytes", async () => {
+  await loadSha256(); // as the engine does after its handshake
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   const first = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
@@ -53,6 +55,20 @@ Deno.test("DiskStore does not rewrite an output that already exists with the rig
   await putChunks(store, { actionId: "c".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
   const after = await Deno.stat(first.diskPath);
   assert.equal(after.ino, before.ino, "same inode: the file was not replaced");
+});
+
+Deno.test("DiskStore repairs a damaged output of the right size on the next put, as the go command does", async () => {
+  await loadSha256();
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const first = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  await Deno.writeTextFile(first.diskPath, "jello"); // same size, other bytes: a crash, a bad disk
+  assert.ok(store.get(ACTION), "a get checks the size only, as the go command's does");
+  await putChunks(store, { actionId: "c".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
+  assert.equal(await Deno.readTextFile(first.diskPath), "hello");
+  await Deno.writeTextFile(first.diskPath, "jello");
+  await store.storeInBackground({ actionId: "d".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
+  assert.equal(await Deno.readTextFile(first.diskPath), "hello", "a prefetch repairs it too");
 });
 
 Deno.test("DiskStore stores an empty body as an empty file", async () => {

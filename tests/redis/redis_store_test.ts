@@ -10,11 +10,11 @@ import {
   type RedisStoreOptions,
 } from "../../src/redis/redis_store.ts";
 import { CorruptEntryError } from "../../src/errors.ts";
-import { chunkKey, entryKey, keyNamespace } from "../../src/redis/value_format.ts";
+import { chunkKey, encodeEntry, entryKey, keyNamespace } from "../../src/redis/value_format.ts";
 import { startRedis, startRedisCluster, startRedisSentinel } from "../support/redis_server.ts";
 import { makeTlsCertificates } from "../support/tls.ts";
 import { tempDir } from "../support/tools.ts";
-import { randomBytes, remoteEntryOf } from "../support/stores.ts";
+import { randomBytes, remoteEntryOf, uploadOf } from "../support/stores.ts";
 
 const ACTION = "a".repeat(64);
 
@@ -38,11 +38,11 @@ Deno.test("RedisStore stores and returns entries of every size, one key or chunk
     for (const [i, size] of [0, 5, 1 << 20, (3 << 20) + 12345].entries()) {
       const entry = await remoteEntryOf(randomBytes(size));
       const action = String(i).repeat(64);
-      await remote.put(action, entry);
+      await remote.put(action, uploadOf(entry));
       assert.deepEqual(await remote.get(action), entry, `size ${size}`);
     }
     const chunked = await remoteEntryOf(randomBytes((3 << 20) + 12345));
-    await remote.put(ACTION, chunked);
+    await remote.put(ACTION, uploadOf(chunked));
     const keys = (await redis.cli("--scan", "--pattern", "gocacheprog:test:*")).split("\n");
     assert.equal(
       keys.filter((key) => key.startsWith(entryKey(keyNamespace("test"), ACTION))).length,
@@ -53,7 +53,7 @@ Deno.test("RedisStore stores and returns entries of every size, one key or chunk
   }
 });
 
-Deno.test("RedisStore sends background fetches on a connection of their own", async () => {
+Deno.test("RedisStore sends uploads, background fetches and a big entry's chunks on connections of their own", async () => {
   await using dir = await tempDir();
   await using redis = await startRedis({ dir: dir.path });
   const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
@@ -63,11 +63,24 @@ Deno.test("RedisStore sends background fetches on a connection of their own", as
       .filter((command) => command !== undefined && command !== "client|list").sort();
   try {
     const entry = await remoteEntryOf(randomBytes(1000));
-    await remote.put(ACTION, entry);
+    await remote.put(ACTION, uploadOf(entry));
+    assert.deepEqual(await lastCommands(), ["ping", "set"], "an upload has its own");
     assert.deepEqual(await remote.get(ACTION), entry);
-    assert.deepEqual(await lastCommands(), ["getex"], "gets and puts share one connection");
+    assert.deepEqual(await lastCommands(), ["getex", "set"], "a get has its own");
     assert.deepEqual(await remote.get(ACTION, { background: true }), entry);
-    assert.deepEqual(await lastCommands(), ["getex", "getex"], "a background get has its own");
+    assert.deepEqual(
+      await lastCommands(),
+      ["getex", "getex", "set"],
+      "a background get has its own",
+    );
+    const big = await remoteEntryOf(randomBytes(3 << 20));
+    await remote.put("b".repeat(64), uploadOf(big));
+    assert.deepEqual(await remote.get("b".repeat(64)), big);
+    assert.deepEqual(
+      await lastCommands(),
+      ["getex", "getex", "getex", "set"],
+      "the rest of a big entry has its own",
+    );
   } finally {
     await remote.close();
   }
@@ -81,7 +94,7 @@ Deno.test("RedisStore compresses with zstd when asked, and reads either encoding
   try {
     const body = new TextEncoder().encode("compressible ".repeat(100_000));
     const entry = await remoteEntryOf(body);
-    await compressing.put(ACTION, entry);
+    await compressing.put(ACTION, uploadOf(entry));
     const stored = Number(await redis.cli("STRLEN", entryKey(keyNamespace("test"), ACTION)));
     assert.ok(stored < body.length / 10, `stored ${stored} bytes for ${body.length}`);
     assert.deepEqual(await plain.get(ACTION), entry);
@@ -96,7 +109,7 @@ Deno.test("RedisStore refreshes an entry's TTL on every hit", async () => {
   await using redis = await startRedis({ dir: dir.path });
   const remote = store({ urls: [`127.0.0.1:${redis.port}`], ttlMillis: 3_600_000 });
   try {
-    await remote.put(ACTION, await remoteEntryOf(randomBytes(10)));
+    await remote.put(ACTION, uploadOf(await remoteEntryOf(randomBytes(10))));
     const key = entryKey(keyNamespace("test"), ACTION);
     assert.ok(Number(await redis.cli("PTTL", key)) > 3_500_000);
     await redis.cli("PEXPIRE", key, "5000");
@@ -114,7 +127,7 @@ Deno.test("RedisStore.has() tells whether this very output is already stored", a
   try {
     const entry = await remoteEntryOf(randomBytes(100));
     assert.equal(await remote.has(ACTION, entry.outputId), false);
-    await remote.put(ACTION, entry);
+    await remote.put(ACTION, uploadOf(entry));
     assert.equal(await remote.has(ACTION, entry.outputId), true);
     assert.equal(await remote.has(ACTION, "b".repeat(64)), false);
   } finally {
@@ -135,10 +148,10 @@ Deno.test("RedisStore refuses corrupt values: a stranger's value, a truncated on
     );
     await assert.rejects(remote.get(ACTION), CorruptEntryError);
     const entry = await remoteEntryOf(randomBytes(2 << 20));
-    await remote.put(ACTION, entry);
+    await remote.put(ACTION, uploadOf(entry));
     await redis.cli("SETRANGE", entryKey(namespace, ACTION), "0", "XXXX");
     await assert.rejects(remote.get(ACTION), CorruptEntryError);
-    await remote.put(ACTION, entry);
+    await remote.put(ACTION, uploadOf(entry));
     await redis.cli("DEL", chunkKey(namespace, { actionId: ACTION, outputId: entry.outputId }, 1));
     await assert.rejects(remote.get(ACTION), /chunk is missing/);
   } finally {
@@ -160,7 +173,7 @@ Deno.test("RedisStore logs in with a password or an ACL user, and reports a refu
     assert.equal(await byPassword.ready(), true);
     assert.equal(await byUser.ready(), true);
     const entry = await remoteEntryOf(randomBytes(64));
-    await byUser.put(ACTION, entry);
+    await byUser.put(ACTION, uploadOf(entry));
     assert.deepEqual(await byPassword.get(ACTION), entry);
     assert.equal(await wrong.ready(), false);
     assert.match(wrong.lastError?.message ?? "", /WRONGPASS/);
@@ -197,7 +210,7 @@ Deno.test("RedisStore connects over TLS, and with a client certificate for mutua
   try {
     assert.equal(await mutual.ready(), true);
     const entry = await remoteEntryOf(randomBytes(3000));
-    await mutual.put(ACTION, entry);
+    await mutual.put(ACTION, uploadOf(entry));
     assert.deepEqual(await mutual.get(ACTION), entry);
     assert.equal(await noClientCert.ready(), false, "the server requires a client certificate");
   } finally {
@@ -215,7 +228,7 @@ Deno.test("RedisStore works against a 3-node Redis Cluster", async () => {
     for (let i = 0; i < 12; i++) {
       const entry = await remoteEntryOf(randomBytes(i === 0 ? (2 << 20) + 7 : 100 + i));
       const action = (i.toString(16) + "0").repeat(32);
-      await remote.put(action, entry);
+      await remote.put(action, uploadOf(entry));
       entries.push({ action, entry });
     }
     for (const { action, entry } of entries) assert.deepEqual(await remote.get(action), entry);
@@ -242,7 +255,7 @@ Deno.test("RedisStore finds the master through Redis Sentinel", async () => {
   try {
     assert.equal(await remote.ready(), true);
     const entry = await remoteEntryOf(randomBytes(500));
-    await remote.put(ACTION, entry);
+    await remote.put(ACTION, uploadOf(entry));
     assert.deepEqual(await remote.get(ACTION), entry);
     assert.equal(await master.cli("EXISTS", entryKey(keyNamespace("test"), ACTION)), "1");
   } finally {
@@ -280,4 +293,46 @@ Deno.test("RedisStore.writeManifest() appends for the same CI job and replaces f
   } finally {
     await remote.close();
   }
+});
+
+Deno.test("RedisStore never expands a zstd value beyond what its header claims", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({ dir: dir.path });
+  const redisStore = store({ urls: [`127.0.0.1:${redis.port}`] });
+  const { zstdCompressSync } = await import("node:zlib");
+  const bomb = zstdCompressSync(new Uint8Array(256 << 20)); // 256 MiB of zeros, about 8 KB
+  const header = encodeEntry(
+    { outputId: "0".repeat(64), size: 1000, timeNanos: 1n, encoding: "zstd" },
+    new Uint8Array(bomb.buffer, bomb.byteOffset, bomb.byteLength),
+  ).head;
+  await redis.setBytes(entryKey(keyNamespace("test"), ACTION), header);
+  const rssBefore = Deno.memoryUsage().rss;
+  const started = performance.now();
+  await assert.rejects(redisStore.get(ACTION), CorruptEntryError);
+  assert.ok(performance.now() - started < 500, `took ${performance.now() - started} ms`);
+  const grown = (Deno.memoryUsage().rss - rssBefore) / 2 ** 20;
+  assert.ok(grown < 64, `memory grew by ${grown.toFixed(0)} MiB`);
+  // A header may not claim more than a compressed entry may hold, either.
+  const claiming = encodeEntry(
+    { outputId: "0".repeat(64), size: 65 << 20, timeNanos: 1n, encoding: "zstd" },
+    new Uint8Array(bomb.buffer, bomb.byteOffset, bomb.byteLength),
+  ).head;
+  await redis.setBytes(entryKey(keyNamespace("test"), ACTION), claiming);
+  await assert.rejects(redisStore.get(ACTION), CorruptEntryError);
+  await redisStore.close();
+});
+
+Deno.test("RedisStore without refreshTtl reads with GET and leaves TTLs alone", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({ dir: dir.path });
+  const writer = store({ urls: [`127.0.0.1:${redis.port}`], ttlMillis: 60_000 });
+  await writer.put(ACTION, uploadOf(await remoteEntryOf(new TextEncoder().encode("entry"))));
+  const key = entryKey(keyNamespace("test"), ACTION);
+  await redis.cli("PEXPIRE", key, "5000");
+  const reader = store({ urls: [`127.0.0.1:${redis.port}`], ttlMillis: 60_000, refreshTtl: false });
+  assert.ok(await reader.get(ACTION));
+  assert.ok(Number(await redis.cli("PTTL", key)) <= 5000, "the TTL was not refreshed");
+  assert.ok(await writer.get(ACTION));
+  assert.ok(Number(await redis.cli("PTTL", key)) > 50_000, "GETEX refreshes it");
+  await Promise.all([writer.close(), reader.close()]);
 });

@@ -8,7 +8,6 @@ import {
   HEADER_BYTES,
   keyNamespace,
 } from "../../src/redis/value_format.ts";
-import { parseRedisAddress, redactAddress } from "../../src/redis/address.ts";
 
 const OUTPUT = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
 
@@ -66,29 +65,4 @@ Deno.test("keys keep an action's values on one Cluster slot, under the prefix", 
     chunkKey(namespace, { actionId: action, outputId: OUTPUT }, 2),
     `gocacheprog:team:{${action}}:2cf24dba5fb0a30e:2`,
   );
-});
-
-Deno.test("parseRedisAddress() reads the forms users write, and redactAddress() hides passwords", () => {
-  assert.deepEqual(parseRedisAddress("cache:6380"), {
-    host: "cache",
-    port: 6380,
-    db: 0,
-    tls: false,
-  });
-  assert.deepEqual(parseRedisAddress("cache"), { host: "cache", port: 6379, db: 0, tls: false });
-  assert.deepEqual(parseRedisAddress("rediss://u:p%40ss@10.0.0.1:7000/3"), {
-    host: "10.0.0.1",
-    port: 7000,
-    db: 3,
-    tls: true,
-    username: "u",
-    password: "p@ss",
-  });
-  assert.equal(parseRedisAddress("[::1]:6379").host, "::1");
-  assert.throws(() => parseRedisAddress("http://x:1"), /redis:\/\//);
-  assert.throws(
-    () => parseRedisAddress("redis://u:secret@h:1/x"),
-    (error: Error) => !error.message.includes("secret"),
-  );
-  assert.equal(redactAddress("redis://u:secret@h:1"), "redis://u:***@h:1");
 });

@@ -39,7 +39,10 @@ export class FakeGoClient implements AsyncDisposable {
   /** Everything the program wrote to stdout that was not a JSON object line. */
   readonly invalidLines: string[] = [];
   #writer: WritableStreamDefaultWriter<Uint8Array>;
-  #waiters = new Map<number, (response: WireResponse) => void>();
+  #waiters = new Map<
+    number,
+    { resolve: (response: WireResponse) => void; reject: (error: Error) => void }
+  >();
   #stdoutDone: Promise<void>;
   #stderr: Promise<string>;
   #encoder = new TextEncoder();
@@ -70,7 +73,12 @@ export class FakeGoClient implements AsyncDisposable {
       env,
     }).spawn();
     const client = new FakeGoClient(process);
-    await client.response(0);
+    try {
+      await client.response(0);
+    } catch (error) {
+      await client[Symbol.asyncDispose]();
+      throw error;
+    }
     return client;
   }
 
@@ -105,7 +113,7 @@ export class FakeGoClient implements AsyncDisposable {
   response(id: number): Promise<WireResponse> {
     const existing = this.responses.find((response) => (response.ID ?? 0) === id);
     if (existing !== undefined) return Promise.resolve(existing);
-    return new Promise((resolve) => this.#waiters.set(id, resolve));
+    return new Promise((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
   }
 
   /**
@@ -151,6 +159,11 @@ export class FakeGoClient implements AsyncDisposable {
       for (const line of lines) this.#accept(line);
     }
     if (partial !== "") this.#accept(partial);
+    // The program ended: whatever it has not answered, it never will.
+    for (const [id, waiter] of this.#waiters) {
+      waiter.reject(new Error(`The program ended without answering request ${id}`));
+    }
+    this.#waiters.clear();
   }
 
   #accept(line: string): void {
@@ -166,7 +179,7 @@ export class FakeGoClient implements AsyncDisposable {
     }
     this.responses.push(response);
     const id = response.ID ?? 0;
-    const waiter = this.#waiters.get(id);
+    const waiter = this.#waiters.get(id)?.resolve;
     this.#waiters.delete(id);
     waiter?.(response);
   }

@@ -1,5 +1,6 @@
 /**
- * A TCP proxy that adds latency to every round trip, for the benchmark and the tests.
+ * A TCP proxy that adds latency to every round trip, and can limit each connection's
+ * bandwidth, for the benchmark and the tests.
  *
  * @module
  */
@@ -18,11 +19,22 @@ export interface LatencyProxy extends AsyncDisposable {
  * pipelining is kept (a pipeline of 100 commands costs one added round trip, not 100).
  * One upstream connection per client; Nagle is off on both sides.
  *
+ * With `bytesPerSecond`, each direction of each connection is a link of that bandwidth:
+ * a chunk leaves no sooner than the link has carried the chunks before it. The proxy
+ * holds at most 1 MiB per direction, then stops reading, so that the sender's writes
+ * block as they would on a real link.
+ *
  * @param upstreamPort The port to forward to, on 127.0.0.1.
  * @param delayMillis The added round-trip time.
+ * @param options The bandwidth of each direction of a connection; unlimited by default.
  * @returns The running proxy.
  */
-export function startLatencyProxy(upstreamPort: number, delayMillis: number): LatencyProxy {
+export function startLatencyProxy(
+  upstreamPort: number,
+  delayMillis: number,
+  options: { bytesPerSecond?: number } = {},
+): LatencyProxy {
+  const bytesPerMilli = (options.bytesPerSecond ?? Infinity) / 1000;
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const connections = new Set<Deno.Conn>();
   const oneWay = delayMillis / 2;
@@ -39,13 +51,25 @@ export function startLatencyProxy(upstreamPort: number, delayMillis: number): La
     const queue: { due: number; data: Uint8Array }[] = [];
     let ended = false;
     let wake: (() => void) | undefined;
+    let queued = 0;
+    let drained: (() => void) | undefined;
+    let stopped = false;
+    /** When the link finishes carrying what was queued before. */
+    let linkFree = 0;
     const reading = (async () => {
       const buffer = new Uint8Array(65536);
       try {
         for (;;) {
+          while (queued > 1 << 20 && !stopped) {
+            await new Promise<void>((resolve) => drained = resolve);
+          }
+          if (stopped) break;
           const count = await from.read(buffer);
           if (count === null) break;
-          queue.push({ due: performance.now() + oneWay, data: buffer.slice(0, count) });
+          const now = performance.now();
+          linkFree = Math.max(linkFree, now) + count / bytesPerMilli;
+          queue.push({ due: Math.max(now + oneWay, linkFree), data: buffer.slice(0, count) });
+          queued += count;
           wake?.();
         }
       } catch {
@@ -67,11 +91,16 @@ export function startLatencyProxy(upstreamPort: number, delayMillis: number): La
         queue.shift();
         let written = 0;
         while (written < next.data.length) written += await to.write(next.data.subarray(written));
+        queued -= next.data.length;
+        drained?.();
+        drained = undefined;
       }
       await to.closeWrite().catch(() => {});
     } catch {
       // the other side went away
     }
+    stopped = true;
+    drained?.();
     await reading;
   };
   const accepting = (async () => {
@@ -110,4 +139,55 @@ export function startLatencyProxy(upstreamPort: number, delayMillis: number): La
     await accepting;
   };
   return { port: (listener.addr as Deno.NetAddr).port, close, [Symbol.asyncDispose]: close };
+}
+
+/**
+ * {@linkcode startLatencyProxy} in a process of its own, so that moving megabytes through
+ * it never holds up the event loop of the process being measured.
+ *
+ * @param upstreamPort The port to forward to, on 127.0.0.1.
+ * @param delayMillis The added round-trip time.
+ * @param options The bandwidth of each direction of a connection; unlimited by default.
+ * @returns The running proxy; closing it stops the process.
+ */
+export async function spawnLatencyProxy(
+  upstreamPort: number,
+  delayMillis: number,
+  options: { bytesPerSecond?: number } = {},
+): Promise<LatencyProxy> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--no-prompt",
+      "--allow-net=127.0.0.1",
+      import.meta.filename!,
+      String(upstreamPort),
+      String(delayMillis),
+      String(options.bytesPerSecond ?? Infinity),
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  await child.stdout.cancel();
+  const port = Number(new TextDecoder().decode(value).trim());
+  if (!Number.isInteger(port) || port <= 0) throw new Error("The latency proxy did not start");
+  const close = async () => {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+    await child.status;
+  };
+  return { port, close, [Symbol.asyncDispose]: close };
+}
+
+if (import.meta.main) {
+  const [upstream, delay, rate] = Deno.args.map(Number);
+  const proxy = startLatencyProxy(upstream!, delay!, { bytesPerSecond: rate! });
+  Deno.stdout.writeSync(new TextEncoder().encode(`${proxy.port}\n`));
 }

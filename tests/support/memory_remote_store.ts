@@ -8,8 +8,13 @@
  * @module
  */
 
-import type { RemoteEntry, RemoteGetOptions, RemoteStore } from "../../src/store.ts";
-import { DeadlineError, RemoteFullError, RemoteUnavailableError } from "../../src/errors.ts";
+import type { RemoteEntry, RemoteGetOptions, RemoteStore, RemoteUpload } from "../../src/store.ts";
+import {
+  DeadlineError,
+  EntryTooLargeError,
+  RemoteFullError,
+  RemoteUnavailableError,
+} from "../../src/errors.ts";
 import { Logger } from "../../src/util/log.ts";
 
 /** How the fake remote misbehaves. */
@@ -101,7 +106,11 @@ export class MemoryRemoteStore implements RemoteStore {
   async get(actionId: string, options?: RemoteGetOptions): Promise<RemoteEntry | undefined> {
     await this.#operate({ method: "get", key: actionId, background: options?.background ?? false });
     const entry = this.entries.get(actionId);
-    return entry === undefined ? undefined : { ...entry, body: entry.body.slice() };
+    if (entry === undefined) return undefined;
+    if (options?.maxBytes !== undefined && entry.size > options.maxBytes) {
+      throw new EntryTooLargeError(entry.size, options.maxBytes);
+    }
+    return { ...entry, body: entry.body.slice() };
   }
 
   async has(actionId: string, outputId: string): Promise<boolean> {
@@ -109,10 +118,11 @@ export class MemoryRemoteStore implements RemoteStore {
     return this.entries.get(actionId)?.outputId === outputId;
   }
 
-  async put(actionId: string, entry: RemoteEntry): Promise<void> {
+  async put(actionId: string, entry: RemoteUpload): Promise<void> {
     await this.#operate({ method: "put", key: actionId });
     if (this.fault === "full") throw new RemoteFullError("OOM command not allowed (memory remote)");
-    this.entries.set(actionId, { ...entry, body: entry.body.slice() });
+    const { body, ...rest } = entry;
+    this.entries.set(actionId, { ...rest, body: await body.read(0, body.size) });
   }
 
   async delete(actionId: string): Promise<void> {

@@ -21,8 +21,10 @@ export interface ProgramOptions {
   args?: readonly string[];
   /** Extra paths to allow reading (a password file, TLS certificates). */
   extraRead?: readonly string[];
-  /** Redis hosts to allow connecting to; Redis mode also needs all of the environment. */
+  /** Redis hosts to allow connecting to, with the environment Redis mode needs. */
   redisHosts?: readonly string[];
+  /** Allow the whole environment, as a Redis Cluster or Sentinel needs (ioredis reads it). */
+  allEnv?: boolean;
 }
 
 /**
@@ -41,9 +43,10 @@ export function programArgv(options: ProgramOptions): string[] {
     `--config=${REPO_ROOT}/deno.json`,
     `--allow-read=${read}`,
     `--allow-write=${options.dir}`,
-    ...(options.redisHosts === undefined
-      ? [`--allow-env=${ENV_PERMISSION}`]
-      : [`--allow-net=${options.redisHosts.join(",")}`, `--allow-env=${REDIS_ENV_PERMISSION}`]),
+    ...(options.redisHosts === undefined ? [] : [`--allow-net=${options.redisHosts.join(",")}`]),
+    options.allEnv === true
+      ? "--allow-env"
+      : `--allow-env=${options.redisHosts === undefined ? ENV_PERMISSION : REDIS_ENV_PERMISSION}`,
     MOD_TS,
     ...(options.passDir === false ? [] : ["--dir", options.dir]),
     ...(options.args ?? []),

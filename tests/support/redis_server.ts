@@ -30,6 +30,8 @@ export interface RedisServer extends AsyncDisposable {
   pid: number;
   /** Runs `redis-cli` against it (with its password and TLS settings). */
   cli(...args: string[]): Promise<string>;
+  /** Stores bytes under a key as they are (`redis-cli -x SET`), for values no text holds. */
+  setBytes(key: string, value: Uint8Array): Promise<void>;
   /** Stops it for good (SIGKILL). */
   kill(): Promise<void>;
   /** Freezes it (SIGSTOP): connections open, nothing answered. */
@@ -107,6 +109,20 @@ export async function startRedis(options: RedisServerOptions): Promise<RedisServ
       .output();
     return new TextDecoder().decode(output.stdout).trim();
   };
+  const setBytes = async (key: string, value: Uint8Array): Promise<void> => {
+    const child = new Deno.Command(cliPath, {
+      args: [...cliArgs, "-x", "SET", key],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(value);
+    await writer.close();
+    const output = await child.output();
+    const reply = new TextDecoder().decode(output.stdout).trim();
+    if (reply !== "OK") throw new Error(`redis-cli -x SET answered ${reply}`);
+  };
   let killed = false;
   const kill = async () => {
     if (killed) return;
@@ -119,7 +135,7 @@ export async function startRedis(options: RedisServerOptions): Promise<RedisServ
     await child.status;
     await stderr;
   };
-  const server = redisHandle(port, child.pid, cli, kill);
+  const server = redisHandle(port, child.pid, cli, kill, setBytes);
   for (let attempt = 0; attempt < 100; attempt++) {
     if ((await cli("PING")) === "PONG") return server;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -133,11 +149,13 @@ function redisHandle(
   pid: number,
   cli: RedisServer["cli"],
   kill: () => Promise<void>,
+  setBytes: RedisServer["setBytes"] = () => Promise.reject(new Error("not a data server")),
 ): RedisServer {
   return {
     port,
     pid,
     cli,
+    setBytes,
     kill,
     freeze: () => Deno.kill(pid, "SIGSTOP"),
     thaw: () => Deno.kill(pid, "SIGCONT"),

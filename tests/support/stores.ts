@@ -4,7 +4,14 @@
  * @module
  */
 
-import type { CacheStore, Hit, PutRequest, RemoteEntry } from "../../src/store.ts";
+import {
+  bytesReader,
+  type CacheStore,
+  type Hit,
+  type PutRequest,
+  type RemoteEntry,
+  type RemoteUpload,
+} from "../../src/store.ts";
 import { sha256HexOffThread } from "../../src/util/sha256.ts";
 
 /**
@@ -65,4 +72,15 @@ export function randomBytes(length: number): Uint8Array {
 export async function remoteEntryOf(body: Uint8Array): Promise<RemoteEntry> {
   const outputId = await sha256HexOffThread(body);
   return { outputId, size: body.length, timeNanos: 1_700_000_000_123_456_789n, body };
+}
+
+/**
+ * An entry to upload, from an entry held in memory.
+ *
+ * @param entry The entry.
+ * @returns The same entry, its body read from memory.
+ */
+export function uploadOf(entry: RemoteEntry): RemoteUpload {
+  const { body, ...rest } = entry;
+  return { ...rest, body: bytesReader(body) };
 }

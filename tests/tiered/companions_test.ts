@@ -27,7 +27,7 @@ Deno.test("Companions fetch a compile's stdout entry in the same round trip, and
   remote.entries.set(id(1), await remoteEntryOf(new TextEncoder().encode("archive")));
   remote.entries.set(companion, await remoteEntryOf(new Uint8Array(0)));
   remote.hold();
-  const fetch = fetcher.fetch(id(1), false);
+  const fetch = fetcher.fetch(id(1));
   companions.follow(id(1), fetch);
   await settle();
   assert.deepEqual(
@@ -50,14 +50,14 @@ Deno.test("Companions keep nothing when the compile missed, and stop when few ar
   for (let n = 0; n < 64; n++) {
     remote.entries.set(id(n), await remoteEntryOf(new TextEncoder().encode(`archive ${n}`)));
     remote.entries.set(subkey(sha256, id(n), "stdout"), await remoteEntryOf(new Uint8Array(0)));
-    const fetch = fetcher.fetch(id(n), false);
+    const fetch = fetcher.fetch(id(n));
     companions.follow(id(n), fetch);
     await fetch;
     await settle();
   }
   assert.equal(parts.metrics.companionsFetched, 64);
   const before = remote.callsOf("get").length;
-  const fetch = fetcher.fetch(id(100), false);
+  const fetch = fetcher.fetch(id(100));
   companions.follow(id(100), fetch);
   await fetch;
   await settle();

@@ -16,7 +16,7 @@ Deno.test("Fetcher joins concurrent gets of one action into one remote get, and 
   const parts = await tierParts(dir.path, remote);
   const fetcher = new Fetcher({ ...parts, readOnly: false });
   remote.hold();
-  const gets = [fetcher.demand(A), fetcher.demand(A), fetcher.fetch(A, true)];
+  const gets = [fetcher.demand(A), fetcher.demand(A), fetcher.fetch(A, { background: true })];
   assert.ok(fetcher.isFetching(A));
   remote.release();
   const hits = await Promise.all(gets);
@@ -52,7 +52,7 @@ Deno.test("Fetcher answers a miss to a get that joined a failing prefetch", asyn
   const parts = await tierParts(dir.path, remote);
   const fetcher = new Fetcher({ ...parts, readOnly: false });
   remote.hold();
-  const prefetch = fetcher.fetch(A, true);
+  const prefetch = fetcher.fetch(A, { background: true });
   const get = fetcher.demand(A);
   remote.fault = "refused";
   remote.release();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Prefetcher } from "../../src/tiered/prefetcher.ts";
+import { EntryTooLargeError } from "../../src/errors.ts";
 
 const id = (n: number) => n.toString(16).padStart(64, "0");
 const records = (count: number, size = 10) =>
@@ -18,7 +19,7 @@ Deno.test("Prefetcher fetches in manifest order within its window, skipping what
     fetch: (actionId) => {
       started.push(actionId);
       maxInFlight = Math.max(maxInFlight, ++inFlight);
-      return new Promise((resolve) => release.push(() => (inFlight--, resolve(true))));
+      return new Promise((resolve) => release.push(() => (inFlight--, resolve(10))));
     },
   });
   prefetcher.start();
@@ -44,7 +45,7 @@ Deno.test("Prefetcher keeps the bytes in flight within its byte window", async (
       maxBytes = Math.max(maxBytes, inFlightBytes);
       await settle();
       inFlightBytes -= 100;
-      return true;
+      return 100;
     },
   });
   prefetcher.start();
@@ -59,7 +60,7 @@ Deno.test("Prefetcher counts what the build used, and stops once when the build 
     records: records(200),
     window: 1,
     skip: () => false,
-    fetch: async () => (await settle(), true),
+    fetch: async () => (await settle(), 10),
     onStop: (reason) => reasons.push(reason),
   });
   prefetcher.start();
@@ -96,7 +97,7 @@ Deno.test("Prefetcher.finished() settles once every entry is fetched, or at once
     records: records(4),
     window: 2,
     skip: () => false,
-    fetch: () => new Promise((resolve) => release.push(() => resolve(true))),
+    fetch: () => new Promise((resolve) => release.push(() => resolve(10))),
   });
   let finished = false;
   prefetcher.start();
@@ -112,7 +113,7 @@ Deno.test("Prefetcher.finished() settles once every entry is fetched, or at once
   const idle = new Prefetcher({
     records: records(2),
     skip: () => false,
-    fetch: () => Promise.resolve(true),
+    fetch: () => Promise.resolve(10),
   });
   const waiting = idle.finished(); // before start: it settles when a stop comes
   idle.stop("test", true);
@@ -120,8 +121,54 @@ Deno.test("Prefetcher.finished() settles once every entry is fetched, or at once
   const stopped = new Prefetcher({
     records: records(4),
     skip: () => false,
-    fetch: () => Promise.resolve(true),
+    fetch: () => Promise.resolve(10),
   });
   stopped.stop("test", true);
   await stopped.finished();
+});
+
+Deno.test("Prefetcher counts its budget in the bytes actually fetched, and stops when it is spent", async () => {
+  const asked: number[] = [];
+  const prefetcher = new Prefetcher({
+    records: records(10, 100),
+    window: 1,
+    maxBytes: 250,
+    skip: () => false,
+    fetch: (_actionId, maxBytes) => (asked.push(maxBytes), Promise.resolve(100)),
+  });
+  prefetcher.start();
+  await prefetcher.finished();
+  assert.equal(prefetcher.metrics.fetched, 3);
+  assert.equal(prefetcher.metrics.fetchedBytes, 300);
+  assert.deepEqual(asked, [100, 100, 50], "never more than the claim, nor than the budget left");
+});
+
+Deno.test("Prefetcher stops trusting a manifest at the first entry whose size is not its claim", async () => {
+  const reasons: string[] = [];
+  const prefetcher = new Prefetcher({
+    records: records(10, 1),
+    window: 1,
+    skip: () => false,
+    fetch: (_actionId, maxBytes) => Promise.reject(new EntryTooLargeError(4 << 20, maxBytes)),
+    onStop: (reason) => reasons.push(reason),
+  });
+  prefetcher.start();
+  await prefetcher.finished();
+  assert.equal(prefetcher.metrics.fetched, 0);
+  assert.deepEqual(reasons.length, 1);
+  assert.match(
+    reasons[0]!,
+    /says 1 bytes for action 0+, which holds 4194304: its sizes are not trusted/,
+  );
+  const smaller = new Prefetcher({
+    records: records(10, 100),
+    window: 1,
+    skip: () => false,
+    fetch: () => Promise.resolve(7),
+    onStop: (reason) => reasons.push(reason),
+  });
+  smaller.start();
+  await smaller.finished();
+  assert.equal(smaller.metrics.fetched, 1, "a smaller entry than claimed stops it too");
+  assert.match(reasons[1]!, /says 100 bytes .* which holds 7/);
 });

@@ -1,15 +1,17 @@
 /** The tiered store over a real disk store and a real `redis-server`, with faults. */
 import assert from "node:assert/strict";
-import { RemoteBackedStore } from "../../src/tiered/remote_backed_store.ts";
+import type { RemoteBackedStore } from "../../src/tiered/remote_backed_store.ts";
 import type { ManifestOptions } from "../../src/tiered/manifest_session.ts";
 import { DiskStore } from "../../src/local/disk_store.ts";
 import { openRedisStore } from "../../src/redis/redis_store.ts";
-import { Logger } from "../../src/util/log.ts";
-import { entryKey, keyNamespace } from "../../src/redis/value_format.ts";
+import { entryKey, keyNamespace, manifestKey } from "../../src/redis/value_format.ts";
+import { encodeManifestHeader, encodeManifestRecords } from "../../src/tiered/manifest.ts";
 import { startRedis } from "../support/redis_server.ts";
+import { spawnLatencyProxy } from "../support/latency_proxy.ts";
+import { remoteBackedStore } from "../support/tier_parts.ts";
 import { freePort, tempDir } from "../support/tools.ts";
-import { putBytes } from "../support/stores.ts";
-import { loadSha256 } from "../../src/util/sha256.ts";
+import { putBytes, putChunks, randomBytes } from "../support/stores.ts";
+import { loadSha256, sha256HexOffThread, sha256HexOfText } from "../../src/util/sha256.ts";
 import { subkey } from "../../src/tiered/subkey.ts";
 
 const ACTION = "c".repeat(64);
@@ -25,24 +27,33 @@ async function tiered(
   port: number,
   options: { readOnly?: boolean; uploadWaitMillis?: number; manifests?: ManifestOptions } = {},
 ) {
-  const logs: string[] = [];
-  const logger = new Logger((line) => logs.push(line));
-  const store = new RemoteBackedStore({
-    local: await DiskStore.open(dir),
-    remote: openRedisStore({
+  const { store, log } = await remoteBackedStore(
+    dir,
+    openRedisStore({
       urls: [`127.0.0.1:${port}`],
       prefix: "tier",
       ttlMillis: 60_000,
       timeoutMillis: 300,
       compress: "none",
     }),
-    logger,
-    timeoutMillis: 300,
-    uploadWaitMillis: options.uploadWaitMillis ?? 3000,
-    readOnly: options.readOnly ?? false,
-    ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
-  });
-  return { store, logs, dir } satisfies Tiered;
+    {
+      timeoutMillis: 300,
+      uploadWaitMillis: options.uploadWaitMillis ?? 3000,
+      readOnly: options.readOnly ?? false,
+      ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
+    },
+  );
+  return { store, logs: log.lines, dir } satisfies Tiered;
+}
+
+const id = (n: number) => n.toString(16).padStart(64, "0");
+
+/** How long a get takes to be answered. */
+async function timedGet(store: RemoteBackedStore, actionId: string): Promise<number> {
+  const started = performance.now();
+  const hit = await store.get(actionId);
+  assert.ok(hit !== undefined, `a hit for ${actionId}`);
+  return performance.now() - started;
 }
 
 Deno.test("RemoteBackedStore serves from a fresh directory what another directory uploaded, verified", async () => {
@@ -218,5 +229,90 @@ Deno.test("RemoteBackedStore fetches a compile's stdout companion with it, and s
   );
   assert.equal(b.store.metrics.companionsFetched, 1);
   assert.equal(b.store.metrics.companionsUsed, 1);
+  await b.store.close();
+});
+
+Deno.test("RemoteBackedStore over an 8 MB/s link: big entries go through, small gets never wait behind them, the breaker never trips", async () => {
+  await using work = await tempDir();
+  await using redis = await startRedis({ dir: work.path });
+  const a = await tiered(`${work.path}/a`, redis.port);
+  const big = randomBytes(6 << 20);
+  await putBytes(a.store, id(1), big);
+  for (let n = 10; n < 40; n++) {
+    await putBytes(a.store, id(n), new TextEncoder().encode(`small ${n}`));
+  }
+  await a.store.close();
+  assert.equal(a.store.metrics.uploads, 31);
+
+  // A WAN-like link: 30 ms round trips, 8 MB/s each way. A small get held behind a
+  // megabyte would take 130 ms more.
+  const upload = randomBytes(16 << 20);
+  const uploadId = await sha256HexOffThread(upload);
+  await using link = await spawnLatencyProxy(redis.port, 30, { bytesPerSecond: 8_000_000 });
+  const b = await tiered(`${work.path}/b`, link.port, { uploadWaitMillis: 30_000 });
+  // Idle, a small remote hit takes one round trip and a local write: the median of three.
+  const idle = [await timedGet(b.store, id(10)), await timedGet(b.store, id(11))];
+  idle.push(await timedGet(b.store, id(12)));
+  const roundTrip = idle.sort((x, y) => x - y)[1]!;
+  // Answered locally; uploaded in the background. Its bytes and hash are made before the
+  // round trip is measured, so that none of the test's own work falls in the window.
+  await putChunks(b.store, { actionId: id(2), outputId: uploadId, size: upload.length }, upload);
+  const bigGet = timedGet(b.store, id(1));
+  const small: number[] = [];
+  for (let n = 13; n < 40; n++) {
+    small.push(await timedGet(b.store, id(n)));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  }
+  const bigMillis = await bigGet;
+  const started = performance.now();
+  await b.store.close(); // waits for the upload
+  const uploadMillis = performance.now() - started;
+  assert.ok(bigMillis > 500, `6 MiB at 8 MB/s took ${bigMillis} ms`);
+  assert.equal(b.store.metrics.uploads, 1, b.logs.join("\n"));
+  assert.equal(b.store.metrics.breakerTrips, 0, b.logs.join("\n"));
+  assert.equal(await redis.cli("EXISTS", entryKey(keyNamespace("tier"), id(2))), "1");
+  const slowest = Math.max(...small);
+  assert.ok(
+    slowest <= 2 * roundTrip,
+    `small gets took up to ${slowest.toFixed(1)} ms against a round trip of ` +
+      `${roundTrip.toFixed(1)} ms, while the 6 MiB get took ${bigMillis.toFixed(0)} ms and ` +
+      `the upload ${uploadMillis.toFixed(0)} ms more: ${small.map((x) => x.toFixed(1))}`,
+  );
+});
+
+Deno.test("RemoteBackedStore's prefetch trusts no manifest's sizes: a lying manifest stays within its budget", async () => {
+  await using work = await tempDir();
+  await using redis = await startRedis({ dir: work.path });
+  const a = await tiered(`${work.path}/a`, redis.port);
+  for (let n = 1; n <= 10; n++) await putBytes(a.store, id(n), randomBytes(4 << 20));
+  await a.store.close();
+  // A manifest that lists the ten 4 MiB entries as 1 byte each.
+  const buildType = (await sha256HexOfText("unit")).slice(0, 16);
+  const lie = encodeManifestRecords(
+    Array.from({ length: 10 }, (_, i) => ({ actionId: id(i + 1), size: 1 })),
+  );
+  const header = encodeManifestHeader("ab".repeat(16), Date.now());
+  const manifest = new Uint8Array(header.length + lie.length);
+  manifest.set(header);
+  manifest.set(lie, header.length);
+  await redis.setBytes(manifestKey(keyNamespace("tier"), `${buildType}:ref:main`), manifest);
+
+  const b = await tiered(`${work.path}/b`, redis.port, {
+    manifests: {
+      scopes: { buildType: "unit", own: "ref:main", writesDefault: false },
+      write: false,
+      prefetchMaxBytes: 1 << 20,
+    },
+  });
+  const outcome = await b.store.prefetchFinished();
+  assert.ok(outcome.fetchedBytes <= 1 << 20, `prefetched ${outcome.fetchedBytes} bytes`);
+  assert.equal(outcome.fetched, 0);
+  assert.equal(
+    b.logs.filter((line) => /its sizes are not trusted any further/.test(line)).length,
+    1,
+    b.logs.join("\n"),
+  );
+  const hit = await b.store.get(id(3));
+  assert.equal(hit?.size, 4 << 20, "the entry is still served on demand, whole");
   await b.store.close();
 });

@@ -83,3 +83,42 @@ Deno.test("RemoteLink that cannot connect is down at once, naming the cause once
   assert.equal(await failing.acquire(), undefined);
   assert.equal(failing.state, "down");
 });
+
+Deno.test("RemoteLink that connects slowly: gets go on without it after one deadline, uploads wait for it", async () => {
+  let connect!: (ready: boolean) => void;
+  const remote = new MemoryRemoteStore({ ready: new Promise((resolve) => connect = resolve) });
+  const { link: l, log, metrics } = link(remote);
+  const started = performance.now();
+  assert.equal(await l.acquire(), undefined, "a get goes on from local disk");
+  assert.ok(performance.now() - started < 200, "after one deadline (50 ms)");
+  assert.equal(l.state, "connecting");
+  const upload = l.usable();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  connect(true);
+  assert.equal(await upload, remote, "the upload waited for the connection");
+  assert.equal(l.state, "up");
+  assert.equal(await l.acquire(), remote);
+  assert.equal(metrics.breakerTrips, 0);
+  assert.equal(log.warnings().length, 0, "a slow connection is not a failure");
+});
+
+Deno.test("RemoteLink.usable() waits through an open breaker until a probe finds the remote again", async () => {
+  const remote = new MemoryRemoteStore();
+  const { link: l } = link(remote, 30);
+  await l.connected;
+  remote.fault = "refused";
+  l.failed(new DeadlineError("SET", 50));
+  let given: unknown = "waiting";
+  const upload = l.usable().then((value) => given = value);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(given, "waiting", "the first probe failed");
+  assert.ok(remote.callsOf("ping").length >= 1);
+  remote.fault = undefined;
+  await upload;
+  assert.equal(given, remote);
+  assert.equal(l.state, "up");
+  const closing = link(new MemoryRemoteStore({ ready: false }));
+  const waiting = closing.link.usable();
+  await closing.link.close();
+  assert.equal(await waiting, undefined, "closing the link ends the wait");
+});

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { type Upload, UploadQueue } from "../../src/tiered/upload_queue.ts";
 import { MemoryRemoteStore } from "../support/memory_remote_store.ts";
+import { DeadlineError } from "../../src/errors.ts";
 import { type TierParts, tierParts } from "../support/tier_parts.ts";
 import { putBytes } from "../support/stores.ts";
 import { tempDir } from "../support/tools.ts";
@@ -87,4 +88,35 @@ Deno.test("UploadQueue.drain() waits at most its wait, and says what was left", 
   uploads.add(await stored(parts, 9));
   assert.equal(uploads.busy(), true, "the four running are still running");
   remote.release();
+});
+
+Deno.test("UploadQueue keeps what is put while the remote is down, and uploads it once it is back", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  remote.fault = "refused";
+  parts.link.failed(new DeadlineError("GETEX", 50));
+  assert.equal(parts.link.state, "down");
+  const uploads = queue(parts);
+  for (let n = 0; n < 6; n++) uploads.add(await stored(parts, n));
+  remote.fault = undefined; // the probe, after the 5 s cooldown, finds it back
+  parts.link.succeeded(); // (or a get that worked meanwhile)
+  await uploads.drain(2000);
+  assert.equal(parts.metrics.uploads, 6);
+  assert.equal(parts.metrics.uploadsDropped, 0);
+});
+
+Deno.test("UploadQueue.drain() does not wait while the remote is down, and says nothing more", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  parts.link.failed(new DeadlineError("GETEX", 50));
+  const uploads = queue(parts);
+  for (let n = 0; n < 6; n++) uploads.add(await stored(parts, n));
+  const started = performance.now();
+  await uploads.drain(5000);
+  assert.ok(performance.now() - started < 100, `waited ${performance.now() - started} ms`);
+  assert.equal(parts.metrics.uploadsDropped, 2, "the queued ones; the waiting ones end at close");
+  assert.equal(parts.log.lines.filter((line) => /were not finished/.test(line)).length, 0);
+  await parts.link.close();
 });

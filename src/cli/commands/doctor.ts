@@ -16,6 +16,8 @@ import {
 } from "../permissions.ts";
 import { hostPort, parseRedisAddress } from "../../redis/address.ts";
 import { messageOf, RemoteAuthError, RemoteTlsError } from "../../errors.ts";
+import { formatBytes } from "../../util/format.ts";
+import type { RedisAdmin } from "../../redis/admin.ts";
 
 /** One check's outcome. */
 export interface Finding {
@@ -143,12 +145,40 @@ async function checkRedis(context: CommandContext): Promise<Finding[]> {
         ...(rtt < 50 ? {} : { fix: "put Redis closer to the runners: every lookup pays this" }),
       },
       { check: "redis TLS", ok: true, detail: tls ? "in use" : "not in use (plain TCP)" },
+      await checkMemory(admin),
     ];
   } catch (error) {
     return [{ check: admin.description, ok: false, detail: messageOf(error) }];
   } finally {
     await admin.close();
   }
+}
+
+/**
+ * Whether Redis can hold a cache: a memory limit, and a policy that evicts when it is
+ * reached. With `noeviction` a full Redis refuses every upload; with no limit it grows
+ * until the machine runs out.
+ */
+async function checkMemory(admin: RedisAdmin): Promise<Finding> {
+  const check = "redis memory";
+  let memory;
+  try {
+    memory = await admin.memory();
+  } catch (error) {
+    return { check, ok: true, detail: `not checked: INFO is not allowed (${messageOf(error)})` };
+  }
+  const used = `${formatBytes(memory.usedBytes)} used of ${
+    memory.maxBytes === 0 ? "no limit" : formatBytes(memory.maxBytes)
+  }, policy ${memory.policy}, ${memory.evictedKeys} keys evicted`;
+  const fix = "set maxmemory (say, what the team's builds store in a week) and " +
+    "maxmemory-policy allkeys-lru (or volatile-lru): see the README's section on sizing Redis";
+  if (memory.policy === "noeviction") {
+    return { check, ok: false, detail: `${used}: a full Redis will refuse every upload`, fix };
+  }
+  if (memory.maxBytes === 0) {
+    return { check, ok: false, detail: `${used}: Redis will grow until the machine runs out`, fix };
+  }
+  return { check, ok: true, detail: used };
 }
 
 function checkPermissions(context: CommandContext): Finding {

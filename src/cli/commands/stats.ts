@@ -35,6 +35,14 @@ export async function runStats(context: CommandContext): Promise<number> {
         const { keys, bytes } = await admin.countKeys();
         print(`${admin.description}: reachable, round trip ${rtt.toFixed(2)} ms`);
         print(`redis keys under the prefix: ${keys}, ${formatBytes(bytes)}`);
+        const memory = await admin.memory().catch(() => undefined);
+        if (memory !== undefined) {
+          print(
+            `redis memory: ${formatBytes(memory.usedBytes)} used of ${
+              memory.maxBytes === 0 ? "no limit" : formatBytes(memory.maxBytes)
+            }, policy ${memory.policy}, ${memory.evictedKeys} keys evicted`,
+          );
+        }
       } finally {
         await admin.close();
       }

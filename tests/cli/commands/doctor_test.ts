@@ -6,7 +6,10 @@ import { freePort, tempDir } from "../../support/tools.ts";
 
 Deno.test("doctor says all is well, or names each problem and its fix, in its exit status", async () => {
   await using work = await tempDir();
-  await using redis = await startRedis({ dir: work.path });
+  await using redis = await startRedis({
+    dir: work.path,
+    args: ["--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru"],
+  });
   const healthy = await runGocacheprog([
     "doctor",
     "--dir",
@@ -17,6 +20,10 @@ Deno.test("doctor says all is well, or names each problem and its fix, in its ex
   assert.equal(healthy.code, 0, healthy.stdout + healthy.stderr);
   assert.match(healthy.stdout, /ok +go command: go1\.\d+/);
   assert.match(healthy.stdout, /ok +redis round trip: [\d.]+ ms/);
+  assert.match(
+    healthy.stdout,
+    /ok +redis memory: .* used of 64\.0 MiB, policy allkeys-lru, 0 keys evicted/,
+  );
   assert.match(healthy.stdout, /all is well/);
   const down = await runGocacheprog([
     "doctor",
@@ -28,4 +35,19 @@ Deno.test("doctor says all is well, or names each problem and its fix, in its ex
   assert.equal(down.code, 1);
   assert.match(down.stdout, /PROBLEM redis 127\.0\.0\.1:\d+: .*(ECONNREFUSED|Connection refused)/);
   assert.match(down.stdout, /fix: check that Redis runs at 127\.0\.0\.1:\d+/);
+});
+
+Deno.test("doctor warns of a Redis that would refuse uploads when full, or grow without a limit", async () => {
+  await using work = await tempDir();
+  await using redis = await startRedis({ dir: work.path }); // noeviction and no maxmemory: the defaults
+  const result = await runGocacheprog([
+    "doctor",
+    "--dir",
+    work.path,
+    "--redis-url",
+    `127.0.0.1:${redis.port}`,
+  ]);
+  assert.equal(result.code, 1, result.stdout);
+  assert.match(result.stdout, /PROBLEM redis memory: .* policy noeviction, .*refuse every upload/);
+  assert.match(result.stdout, /fix: set maxmemory .* allkeys-lru/);
 });

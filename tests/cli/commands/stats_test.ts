@@ -34,6 +34,10 @@ Deno.test("stats and clear --remote count and delete the prefix's keys with SCAN
   assert.equal(stats.code, 0, stats.stderr);
   assert.match(stats.stdout, new RegExp(`redis keys under the prefix: ${ours},`));
   assert.match(stats.stdout, /round trip [\d.]+ ms/);
+  assert.match(
+    stats.stdout,
+    /redis memory: .* used of no limit, policy noeviction, \d+ keys evicted/,
+  );
   const clear = await runGocacheprog(["clear", "--remote", ...common]);
   assert.equal(clear.code, 0, clear.stderr);
   assert.match(clear.stdout, new RegExp(`deleted ${ours} keys`));
