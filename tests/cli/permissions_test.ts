@@ -4,13 +4,11 @@
  * handshake, with the flag to add; and a `deno install`ed command runs a real build.
  */
 import assert from "node:assert/strict";
-import { missingPermissionFlags } from "../../src/cli/permissions.ts";
-import { freshGoCache, goWorkspace, makeGoModule, runGo } from "../support/go.ts";
+import { ENV_PERMISSION, missingPermissionFlags } from "../../src/cli/permissions.ts";
+import { goWorkspace, runGo } from "../support/go.ts";
 import { runCommand } from "../support/process.ts";
-import { gocacheprogValue, MOD_TS, programArgv } from "../support/program.ts";
-import { startRedis } from "../support/redis_server.ts";
+import { MOD_TS, programArgv } from "../support/program.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
-import { ENV_PERMISSION } from "../../src/cli/permissions.ts";
 
 Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
   const granted = new Set(["read:/c"]);
