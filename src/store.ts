@@ -142,6 +142,16 @@ export interface LocalStore extends CacheStore {
    * @returns The hit the entry now gives.
    */
   storeInBackground(request: PutRequest, body: Uint8Array): Promise<Hit>;
+  /**
+   * Stores a whole, verified entry that a get is waiting for (a remote hit), answering as
+   * soon as the go command can use the hit: the store may finish recording the entry
+   * afterwards, as long as its own gets see it meanwhile and `close` waits for it.
+   *
+   * @param request The entry's IDs and size.
+   * @param body The body.
+   * @returns The hit the entry now gives, at once or as a promise.
+   */
+  storeForGet(request: PutRequest, body: Uint8Array): Hit | Promise<Hit>;
 }
 
 /** One entry as a remote store holds it: its description and its whole body. */

@@ -69,7 +69,7 @@ export async function openRemoteBackedStore(
 
 function openDiskStore(options: OpenStoreOptions): Promise<DiskStore> {
   return DiskStore.open(options.dir, {
-    readComputeTimes: options.config.metricsFile !== undefined,
+    keepComputeTimes: options.config.metricsFile !== undefined,
   });
 }
 

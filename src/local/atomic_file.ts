@@ -1,8 +1,15 @@
 /**
- * Atomic file writes for the local store: a new temporary file in the final file's own
- * directory (never `$TMPDIR`, which may be another filesystem), then a rename over the
- * final name, so that a reader never sees a partial file and several processes can
- * share one directory. A failed write removes its temporary file.
+ * File writes for the local store. A file that does not exist yet is created in place,
+ * exclusively (`O_CREAT|O_EXCL`): one open, one write, one close. Nobody reads it while
+ * it is written, because the store's readers reach an output only through the action
+ * entry written after it, and check its size. A file that exists already is replaced
+ * atomically: a new temporary file in the final file's own directory (never `$TMPDIR`,
+ * which may be another filesystem), then a rename over the final name, so that a reader
+ * of the old file never sees a partial one and several processes can share one
+ * directory. A failed write removes what it created.
+ *
+ * Creating in place saves a rename, and the path checks Deno makes for each path it is
+ * given: in a cold `go build std`, 1,461 puts of two files each.
  *
  * Synchronous and asynchronous twins: the go command's requests use the synchronous
  * ones (a small write answers sooner without a trip through the thread pool), and
@@ -17,7 +24,82 @@ import { temporaryPath } from "./store_files.ts";
 const FILE_MODE = 0o666;
 
 /**
- * Writes a file atomically, creating its directory if it is missing.
+ * Creates a file that must not exist yet, in place, creating its directory if it is
+ * missing.
+ *
+ * @param path The file's path.
+ * @param data Its contents.
+ * @returns `false`, having written nothing, when a file is already there.
+ * @throws What the file system throws; a file this call created is removed first.
+ */
+export function createFileSync(path: string, data: Uint8Array): boolean {
+  try {
+    try {
+      Deno.writeFileSync(path, data, { createNew: true, mode: FILE_MODE });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      Deno.mkdirSync(parentOf(path), { recursive: true });
+      Deno.writeFileSync(path, data, { createNew: true, mode: FILE_MODE });
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    // Created, then the write failed (a full disk, a file-size limit): ours to remove.
+    removeQuietlySync(path);
+    throw error;
+  }
+}
+
+/**
+ * {@linkcode createFileSync} with asynchronous calls, off the event loop's thread.
+ *
+ * @param path The file's path.
+ * @param data Its contents.
+ * @returns `false`, having written nothing, when a file is already there.
+ * @throws What the file system throws; a file this call created is removed first.
+ */
+export async function createFile(path: string, data: Uint8Array): Promise<boolean> {
+  const options = { createNew: true, mode: FILE_MODE } as const;
+  try {
+    try {
+      await Deno.writeFile(path, data, options);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(parentOf(path), { recursive: true });
+      await Deno.writeFile(path, data, options);
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return false;
+    await Deno.remove(path).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Writes a file: created in place when there is none, else replaced atomically.
+ *
+ * @param path The file's path.
+ * @param data Its contents.
+ * @throws What the file system throws; what this call created is removed first.
+ */
+export function createOrReplaceFileSync(path: string, data: Uint8Array): void {
+  if (!createFileSync(path, data)) writeFileAtomicSync(path, data);
+}
+
+/**
+ * {@linkcode createOrReplaceFileSync} with asynchronous calls, off the event loop's thread.
+ *
+ * @param path The file's path.
+ * @param data Its contents.
+ * @throws What the file system throws; what this call created is removed first.
+ */
+export async function createOrReplaceFile(path: string, data: Uint8Array): Promise<void> {
+  if (!(await createFile(path, data))) await writeFileAtomic(path, data);
+}
+
+/**
+ * Replaces a file atomically, creating its directory if it is missing.
  *
  * @param finalPath The file's path.
  * @param data Its contents.

@@ -4,17 +4,17 @@
  * - `<dir>/<xx>/<ActionID>-a`: the action entry, in the native entry format;
  * - `<dir>/<xx>/<OutputID>-d`: the output's bytes;
  * - `<dir>/<xx>/<ActionID>-s`: how long the entry took to produce, in milliseconds, when
- *   known (ours only: the go command ignores it);
+ *   known and asked for (ours only: the go command ignores it);
  *
  * where `<xx>` is the first two hex digits of the ID. Because the layout is native,
  * `go clean -cache` empties it, a build without GOCACHEPROG reuses what this store
  * wrote and the other way round, and DiskPath files live under `GOCACHE`, which the go
  * command copies instead of moving away.
  *
- * Every file is written to a temporary name in its final directory and renamed into
- * place, so several processes can share one directory and a reader never sees a
- * partial file. There is no fsync: the go command's own cache does not sync either,
- * and a reader checks the size of every output before using it.
+ * A new file is created in place; one that exists already is replaced by a rename, so
+ * several processes can share one directory and a reader never sees a partial file
+ * (see `atomic_file.ts`). There is no fsync: the go command's own cache does not sync
+ * either, and a reader checks the size of every output before using it.
  *
  * @module
  */
@@ -23,6 +23,10 @@ import type { Hit, LocalStore, PutRequest, PutWriter } from "../store.ts";
 import { encodeNativeEntry, NATIVE_ENTRY_BYTES, parseNativeEntry } from "./native_entry.ts";
 import { concatBytes } from "../util/bytes.ts";
 import {
+  createFile,
+  createFileSync,
+  createOrReplaceFile,
+  createOrReplaceFileSync,
   fileInfo,
   fileInfoAsync,
   StreamedFile,
@@ -47,12 +51,14 @@ const textEncoder = new TextEncoder();
 /** Options for {@linkcode DiskStore}. */
 export interface DiskStoreOptions {
   /**
-   * Read, on every hit, how long the entry took to produce (an extra small file read),
-   * for the "compile time saved" estimate of `--metrics-file`.
+   * Keep how long each entry took to produce, in a file beside it, and read it on every
+   * hit, for the "compile time saved" estimate of `--metrics-file`. It costs a file
+   * creation on every put and an extra small file read on every hit, so it is off unless
+   * that estimate is wanted.
    *
    * @default {false}
    */
-  readComputeTimes?: boolean;
+  keepComputeTimes?: boolean;
 }
 
 /**
@@ -76,7 +82,12 @@ export class DiskStore implements LocalStore {
   readonly dir: string;
   /** One byte longer than an entry, to tell a too-long file from a valid one. */
   #entryBuffer = new Uint8Array(NATIVE_ENTRY_BYTES + 1);
-  #readComputeTimes: boolean;
+  #keepComputeTimes: boolean;
+  /**
+   * Entries fetched for a get whose output is in place and whose entry file is still
+   * being written (see {@linkcode DiskStore.storeForGet}), by ActionID.
+   */
+  #recording = new Map<string, { hit: Hit; written: Promise<void> }>();
 
   /**
    * Creates a store over an existing directory; see {@linkcode DiskStore.open}.
@@ -85,7 +96,7 @@ export class DiskStore implements LocalStore {
    */
   constructor(dir: string, options: DiskStoreOptions = {}) {
     this.dir = dir;
-    this.#readComputeTimes = options.readComputeTimes ?? false;
+    this.#keepComputeTimes = options.keepComputeTimes ?? false;
   }
 
   /**
@@ -142,6 +153,8 @@ export class DiskStore implements LocalStore {
    * @returns The hit, or `undefined` on a miss.
    */
   get(actionId: string): Hit | undefined {
+    const recording = this.#recording.get(actionId);
+    if (recording !== undefined) return { ...recording.hit };
     const found = this.#lookup(actionId);
     if (found === undefined) return undefined;
     const { entry, entryMtime, diskPath, outputMtime } = found;
@@ -156,7 +169,7 @@ export class DiskStore implements LocalStore {
       timeNanos: entry.timeNanos,
       diskPath,
     };
-    if (this.#readComputeTimes) {
+    if (this.#keepComputeTimes) {
       const recorded = readSmallFile(this.computeTimePath(actionId), this.#entryBuffer);
       const millis = recorded === undefined ? NaN : Number(recorded.text);
       if (Number.isFinite(millis) && millis > 0) hit.computeMillis = millis;
@@ -176,6 +189,7 @@ export class DiskStore implements LocalStore {
    * @returns Whether the action's entry file exists.
    */
   has(actionId: string): boolean {
+    if (this.#recording.has(actionId)) return true;
     return fileInfo(this.entryPath(actionId)) !== undefined;
   }
 
@@ -218,7 +232,7 @@ export class DiskStore implements LocalStore {
    */
   writeEntry(request: PutRequest): Hit {
     const files = this.#entryFiles(request);
-    for (const [path, bytes] of files.writes) writeFileAtomicSync(path, bytes);
+    for (const [path, bytes] of files.writes) createOrReplaceFileSync(path, bytes);
     return files.hit;
   }
 
@@ -230,7 +244,7 @@ export class DiskStore implements LocalStore {
   #entryFiles(request: PutRequest): { writes: [string, Uint8Array][]; hit: Hit } {
     const timeNanos = request.timeNanos ?? nowNanos();
     const writes: [string, Uint8Array][] = [];
-    if (request.computeMillis !== undefined) {
+    if (this.#keepComputeTimes && request.computeMillis !== undefined) {
       // Beside the entry, because the native entry format has no room for it.
       const millis = String(Math.max(1, Math.round(request.computeMillis)));
       writes.push([this.computeTimePath(request.actionId), textEncoder.encode(millis)]);
@@ -265,18 +279,48 @@ export class DiskStore implements LocalStore {
    */
   async storeInBackground(request: PutRequest, body: Uint8Array): Promise<Hit> {
     const files = this.#entryFiles(request);
-    const outputPath = files.hit.diskPath;
-    // An output already in place is left alone, unless it is damaged.
-    if (!(await holdsOutputInBackground(outputPath, request))) {
-      await writeFileAtomic(outputPath, body);
-    }
-    for (const [path, bytes] of files.writes) await writeFileAtomic(path, bytes);
+    await writeOutput(files.hit.diskPath, request, body);
+    for (const [path, bytes] of files.writes) await createOrReplaceFile(path, bytes);
     return files.hit;
   }
 
-  /** Nothing to release: every write is finished before its put is answered. */
-  close(): Promise<void> {
-    return Promise.resolve();
+  /**
+   * Stores a whole, verified entry that a get is waiting for (a remote hit), and
+   * returns the hit as soon as the go command can use it: once the output is in place.
+   * The action entry is then written on Deno's thread pool while the go command goes
+   * on; until it is, this store answers gets and `has` for the action from memory, and
+   * {@linkcode DiskStore.close} waits for it. An entry that fails to be written only
+   * costs a later process a fetch: the output the go command was given is in place.
+   * Outputs over 1 MiB are written off the event loop's thread as well, as by
+   * {@linkcode DiskStore.storeInBackground}.
+   *
+   * This answers a remote hit about one file creation sooner than a put would (measured
+   * at 0.2-0.5 ms a file here), and a remote-warm `go build std` has 1,072 of them,
+   * nearly all asked for one at a time.
+   *
+   * @param request The entry's IDs and size.
+   * @param body The whole body, already verified.
+   * @returns The hit, at once or, for a large body, as a promise.
+   */
+  storeForGet(request: PutRequest, body: Uint8Array): Hit | Promise<Hit> {
+    if (body.length > IN_MEMORY_BODY_LIMIT) return this.storeInBackground(request, body);
+    const files = this.#entryFiles(request);
+    writeOutputSync(files.hit.diskPath, request, body);
+    const { actionId } = request;
+    const written = (async () => {
+      for (const [path, bytes] of files.writes) await createOrReplaceFile(path, bytes);
+    })().catch(() => {}).finally(() => {
+      if (this.#recording.get(actionId)?.written === written) this.#recording.delete(actionId);
+    });
+    this.#recording.set(actionId, { hit: files.hit, written });
+    return { ...files.hit };
+  }
+
+  /** Waits for the entries of remote hits still being written. */
+  async close(): Promise<void> {
+    while (this.#recording.size > 0) {
+      await Promise.all([...this.#recording.values()].map((recording) => recording.written));
+    }
   }
 }
 
@@ -284,7 +328,8 @@ class DiskPutWriter implements PutWriter {
   #store: DiskStore;
   #request: PutRequest;
   #outputPath: string;
-  #alreadyStored: boolean;
+  /** Whether the output file already holds this output, once a streamed body asks. */
+  #alreadyStored = false;
   #buffered: Uint8Array[] = [];
   #bufferedBytes = 0;
   #file: StreamedFile | undefined;
@@ -293,7 +338,6 @@ class DiskPutWriter implements PutWriter {
     this.#store = store;
     this.#request = request;
     this.#outputPath = store.outputPath(request.outputId);
-    this.#alreadyStored = holdsOutput(this.#outputPath, request);
   }
 
   async write(chunk: Uint8Array): Promise<void> {
@@ -302,6 +346,11 @@ class DiskPutWriter implements PutWriter {
       if (this.#bufferedBytes + chunk.length <= IN_MEMORY_BODY_LIMIT) {
         this.#buffered.push(chunk);
         this.#bufferedBytes += chunk.length;
+        return;
+      }
+      if (holdsOutput(this.#outputPath, this.#request)) {
+        this.#alreadyStored = true;
+        this.#buffered = [];
         return;
       }
       this.#file = await StreamedFile.create(this.#outputPath);
@@ -316,7 +365,8 @@ class DiskPutWriter implements PutWriter {
     if (file === undefined) {
       // Small bodies, and outputs already stored, finish at once.
       if (!this.#alreadyStored) {
-        writeFileAtomicSync(this.#outputPath, concatBytes(this.#buffered, this.#bufferedBytes));
+        const body = concatBytes(this.#buffered, this.#bufferedBytes);
+        writeOutputSync(this.#outputPath, this.#request, body);
       }
       this.#buffered = [];
       return this.#store.writeEntry(this.#request);
@@ -330,6 +380,22 @@ class DiskPutWriter implements PutWriter {
     await this.#file?.abort();
     this.#file = undefined;
   }
+}
+
+/**
+ * Writes an output file: created in place when there is none, left alone when it holds
+ * this output already (another go process may be reading it), replaced atomically when
+ * it does not.
+ */
+function writeOutputSync(path: string, request: PutRequest, body: Uint8Array): void {
+  if (createFileSync(path, body)) return;
+  if (!holdsOutput(path, request)) writeFileAtomicSync(path, body);
+}
+
+/** {@linkcode writeOutputSync}, off the event loop's thread. */
+async function writeOutput(path: string, request: PutRequest, body: Uint8Array): Promise<void> {
+  if (await createFile(path, body)) return;
+  if (!(await holdsOutputInBackground(path, request))) await writeFileAtomic(path, body);
 }
 
 /**

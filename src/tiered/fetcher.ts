@@ -3,8 +3,8 @@
  * many gets and prefetches want it, every value verified (size, and SHA-256 equal to its
  * OutputID) before it is stored, a corrupt one counted, said once and removed.
  *
- * A demand fetch (a get the go command waits on) writes with synchronous calls, which
- * answer sooner; a background fetch (a prefetch) hashes and writes on Deno's thread
+ * A demand fetch (a get the go command waits on) writes the output with synchronous
+ * calls, which answer sooner, and is answered before the action entry is written; a background fetch (a prefetch) hashes and writes on Deno's thread
  * pool, so that the go command's requests are not held behind it, and its failures are
  * the prefetch's own: they never count against the circuit breaker.
  *
@@ -198,14 +198,7 @@ export class Fetcher {
       ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
     };
     if (background) return await this.#local.storeInBackground(request, entry.body);
-    const writer = this.#local.startPut(request);
-    try {
-      await writer.write(entry.body);
-      return await writer.commit();
-    } catch (error) {
-      await writer.abort().catch(() => {});
-      throw error;
-    }
+    return await this.#local.storeForGet(request, entry.body);
   }
 
   #corrupt(remote: RemoteStore, actionId: string, problem: string): void {

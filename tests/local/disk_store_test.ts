@@ -4,7 +4,7 @@ import type { Hit } from "../../src/store.ts";
 import { encodeNativeEntry } from "../../src/local/native_entry.ts";
 import { tempDir } from "../support/tools.ts";
 import { putChunks } from "../support/stores.ts";
-import { loadSha256 } from "../../src/util/sha256.ts";
+import { loadSha256, sha256HexOffThread } from "../../src/util/sha256.ts";
 
 const ACTION = "a05ab2cd314eed12ab0fcdecaa46dc121c69370bc8d37d72be6ca989464f76c4";
 const HELLO = new TextEncoder().encode("hello");
@@ -156,12 +156,12 @@ Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at
 
 Deno.test("DiskStore.storeInBackground() writes the same files as a put, and leaves an output in place alone", async () => {
   await using dir = await tempDir();
-  const store = await DiskStore.open(dir.path, { readComputeTimes: true });
+  const store = await DiskStore.open(dir.path, { keepComputeTimes: true });
   const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, computeMillis: 42 };
   const stored = await store.storeInBackground(request, HELLO);
   assert.equal(await Deno.readTextFile(stored.diskPath), "hello");
   assert.deepEqual(store.get(ACTION), { ...stored, computeMillis: 42 });
-  const viaPut = await DiskStore.open(`${dir.path}/put`, { readComputeTimes: true });
+  const viaPut = await DiskStore.open(`${dir.path}/put`, { keepComputeTimes: true });
   const put = await viaPut.startPut({ ...request, timeNanos: stored.timeNanos });
   await put.write(HELLO);
   await put.commit();
@@ -176,4 +176,44 @@ Deno.test("DiskStore.storeInBackground() writes the same files as a put, and lea
   const before = (await Deno.stat(stored.diskPath)).ino;
   await store.storeInBackground(request, HELLO);
   assert.equal((await Deno.stat(stored.diskPath)).ino, before);
+});
+
+Deno.test("DiskStore keeps compute times only when asked: without keepComputeTimes, no -s file", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, computeMillis: 42 };
+  const stored = await putChunks(store, request, HELLO);
+  await store.storeInBackground({ ...request, actionId: "c".repeat(64) }, HELLO);
+  assert.deepEqual(store.get(ACTION), stored, "no compute time on the hit");
+  const names = [...Deno.readDirSync(`${dir.path}/a0`)].map((entry) => entry.name);
+  assert.deepEqual(names, [`${ACTION}-a`]);
+  assert.equal(
+    [...Deno.readDirSync(`${dir.path}/cc`)].some((entry) => entry.name.endsWith("-s")),
+    false,
+  );
+});
+
+Deno.test("DiskStore.storeForGet() answers once the output is in place, serves the entry meanwhile, and has written it by close()", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 7n };
+  const hit = await store.storeForGet(request, HELLO);
+  assert.equal(await Deno.readTextFile(hit.diskPath), "hello", "the output is in place");
+  assert.deepEqual(store.get(ACTION), hit, "a get meanwhile finds it");
+  assert.equal(store.has(ACTION), true);
+  await store.close();
+  assert.match(await Deno.readTextFile(store.entryPath(ACTION)), new RegExp(`^v1 ${ACTION} `));
+  const reopened = await DiskStore.open(dir.path);
+  assert.deepEqual(reopened.get(ACTION), hit, "another process finds the entry");
+});
+
+Deno.test("DiskStore.storeForGet() writes a body over 1 MiB off the event loop, completely", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const body = new Uint8Array((1 << 20) + 3).fill(7);
+  const outputId = await sha256HexOffThread(body);
+  const hit = await store.storeForGet({ actionId: ACTION, outputId, size: body.length }, body);
+  assert.deepEqual(await Deno.readFile(hit.diskPath), body);
+  assert.deepEqual(store.get(ACTION), hit);
+  await store.close();
 });

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import {
+  createFileSync,
+  createOrReplaceFile,
+  createOrReplaceFileSync,
+} from "../../src/local/atomic_file.ts";
+import { isTemporaryFileName } from "../../src/local/store_files.ts";
+import { tempDir } from "../support/tools.ts";
+
+const encode = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("createFileSync() creates a file in place, with its directory, and never overwrites one", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/ab/file-d`;
+  assert.equal(createFileSync(path, encode("first")), true);
+  assert.equal(createFileSync(path, encode("second")), false);
+  assert.equal(await Deno.readTextFile(path), "first");
+});
+
+Deno.test("createOrReplaceFile(Sync)() replace an existing file by a rename, leaving no temporary file", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/ab/file-a`;
+  createOrReplaceFileSync(path, encode("first"));
+  const created = (await Deno.stat(path)).ino;
+  createOrReplaceFileSync(path, encode("second"));
+  assert.equal(await Deno.readTextFile(path), "second");
+  assert.notEqual(
+    (await Deno.stat(path)).ino,
+    created,
+    "a new inode: readers of the old one keep it",
+  );
+  await createOrReplaceFile(path, encode("third"));
+  await createOrReplaceFile(`${dir.path}/cd/new-a`, encode("new"));
+  assert.equal(await Deno.readTextFile(path), "third");
+  assert.equal(await Deno.readTextFile(`${dir.path}/cd/new-a`), "new");
+  const names = [...Deno.readDirSync(`${dir.path}/ab`)].map((entry) => entry.name);
+  assert.deepEqual(names.filter(isTemporaryFileName), []);
+});
