@@ -1,17 +1,17 @@
 /**
  * The command-line program: parses flags, checks permissions, wires stdin and stdout to
  * the protocol engine over the store, and reports. The go command starts it once per go
- * process, so this file keeps its static imports to what the handshake needs; the other
- * commands, and the Redis code, are loaded when they are used.
+ * process and waits for its handshake, so this file keeps its static imports to what the
+ * handshake needs: the stores (and the Redis code), the other commands, the help text
+ * and the metrics file are loaded when they are used, the stores after the handshake,
+ * while the go command loads its packages.
  *
  * @module
  */
 
 import { type Config, parseConfig, resolveCacheDir } from "./cli/config.ts";
-import { usage } from "./cli/usage.ts";
 import type { CacheStore } from "./store.ts";
 import type { CommandContext } from "./cli/commands/context.ts";
-import { openCacheStore } from "./cli/open_store.ts";
 import { hostPort, parseRedisAddress } from "./redis/address.ts";
 import {
   missingPermissionFlags,
@@ -26,7 +26,6 @@ import { serve } from "./protocol/serve.ts";
 import { VERSION } from "./version.ts";
 import { messageOf } from "./errors.ts";
 import { trimStore } from "./local/trim.ts";
-import { appendMetricsLine } from "./cli/job_metrics.ts";
 
 /** The most one go command spends trimming; the next one resumes where it stopped. */
 const TRIM_BUDGET_MILLIS = 30;
@@ -46,6 +45,7 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   if (config.help) {
+    const { usage } = await import("./cli/usage.ts");
     writeStdout(usage(VERSION));
     return 0;
   }
@@ -129,13 +129,6 @@ async function serveGoCommand(
   dir: string,
   remote: RemoteSettings | undefined,
 ): Promise<number> {
-  // Ctrl-C reaches the whole process group: the go command handles it and closes our
-  // stdin, and we finish cleanly on that end of input instead of dying mid-write.
-  Deno.addSignalListener("SIGINT", () => {});
-  // Past a file-size limit (`ulimit -f`) a write would kill the process, leaving its
-  // temporary file; ignored, the write fails (EFBIG), is cleaned up, and the put is
-  // answered with an error.
-  Deno.addSignalListener("SIGXFSZ", () => {});
   const logger = new Logger();
   const metrics = new ServeMetrics();
   if (config.redisPasswordOnCommandLine) {
@@ -147,7 +140,13 @@ async function serveGoCommand(
   }
   let store: CacheStore | undefined;
   try {
-    await serve(async () => store = await openCacheStore({ config, dir, remote, logger }), {
+    // Called once the handshake is written.
+    const openStore = async () => {
+      listenForSignals();
+      const { openCacheStore } = await import("./cli/open_store.ts");
+      return store = await openCacheStore({ config, dir, remote, logger });
+    };
+    await serve(openStore, {
       input: Deno.stdin,
       output: writeStdoutOrExit,
       logger,
@@ -166,6 +165,7 @@ async function serveGoCommand(
   }
   if (config.metricsFile !== undefined) {
     try {
+      const { appendMetricsLine } = await import("./cli/job_metrics.ts");
       appendMetricsLine(config.metricsFile, metrics.toRecord(store?.counters?.()));
     } catch (error) {
       logger.warnOnce(
@@ -190,6 +190,20 @@ async function serveGoCommand(
   return 0;
 }
 
+/**
+ * Signals a session must survive. Set once the handshake is written: the go command has
+ * not started its work before, and setting them takes a few milliseconds.
+ */
+function listenForSignals(): void {
+  // Ctrl-C reaches the whole process group: the go command handles it and closes our
+  // stdin, and we finish cleanly on that end of input instead of dying mid-write.
+  Deno.addSignalListener("SIGINT", () => {});
+  // Past a file-size limit (`ulimit -f`) a write would kill the process, leaving its
+  // temporary file; ignored, the write fails (EFBIG), is cleaned up, and the put is
+  // answered with an error.
+  Deno.addSignalListener("SIGXFSZ", () => {});
+}
+
 function writeStdout(text: string): void {
   writeStdoutOrExit(new TextEncoder().encode(text));
 }
@@ -206,4 +220,8 @@ function writeStdoutOrExit(bytes: Uint8Array): void {
     if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
     throw error;
   }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { actionIdFor, FakeGoClient, sha256Base64 } from "./support/fake_go_client.ts";
-import { programArgv, runGocacheprog } from "./support/program.ts";
+import { CLI_ENTRY, MOD_TS, programArgv, runGocacheprog } from "./support/program.ts";
 import { REPO_ROOT, tempDir } from "./support/tools.ts";
 import { randomBytes } from "./support/stores.ts";
 
@@ -155,6 +155,18 @@ Deno.test("gocacheprog --help lists the flags, --version prints the version", as
   const manifest = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`));
   const version = await runGocacheprog(["-version"]);
   assert.equal(version.stdout, `gocacheprog ${manifest.version}\n`);
+});
+
+Deno.test("mod.ts run as the main module is the same program as src/main.ts", async () => {
+  await using dir = await tempDir();
+  const argv = programArgv({ dir: dir.path }).map((arg) => arg === CLI_ENTRY ? MOD_TS : arg);
+  assert.ok(argv.includes(MOD_TS));
+  await using client = await FakeGoClient.start(argv);
+  assert.deepEqual(client.responses[0], { ID: 0, KnownCommands: ["get", "put", "close"] });
+  assert.deepEqual(await client.request({ ID: 1, Command: "get", ActionID: A1 }), {
+    ID: 1,
+    Miss: true,
+  });
 });
 
 Deno.test("gocacheprog rejects an unknown flag, and no cache directory, with exit status 2", async () => {

@@ -12,8 +12,7 @@
 
 import { DEFAULT_CONNECT_TIMEOUT_MILLIS, DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
 import { DEFAULT_REDIS_TTL_MILLIS, DEFAULT_SENTINEL_NAME } from "../redis/defaults.ts";
-import { DEFAULT_UPLOAD_WAIT_MILLIS } from "../tiered/upload_queue.ts";
-import { DEFAULT_PREFETCH_MAX_BYTES } from "../tiered/manifest_session.ts";
+import { DEFAULT_PREFETCH_MAX_BYTES, DEFAULT_UPLOAD_WAIT_MILLIS } from "../tiered/defaults.ts";
 import { DEFAULT_TRIM_AGE_MILLIS } from "../local/trim.ts";
 
 /**

@@ -109,8 +109,6 @@ export async function serve(
   const writer = new ResponseWriter(options.output);
   writer.send(HANDSHAKE_LINE);
   await writer.flush();
-  // Warm the hash module while the go command loads packages; the first put needs it.
-  loadSha256().catch(() => {});
   const session = new Session(typeof store === "function" ? await store() : store, writer, options);
   return await session.run(options.input);
 }
@@ -218,6 +216,10 @@ class Session {
 
   #answerGet(request: Request, started: number, hit: Hit | undefined): void {
     if (hit === undefined) {
+      // A miss is followed by a put, which needs the hash module: load it now, while the
+      // go command compiles. A session of hits only (a warm build) never loads it, which
+      // saves it about 17 ms of CPU.
+      if (this.#metrics.misses === 0) loadSha256().catch(() => {});
       this.#metrics.misses++;
       if (request.actionId !== undefined) {
         if (this.#missedAt.size >= MAX_REMEMBERED_MISSES) this.#missedAt.clear();

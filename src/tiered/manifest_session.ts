@@ -26,9 +26,6 @@ import type { Fetcher } from "./fetcher.ts";
 import type { RemoteLink } from "./remote_link.ts";
 import type { TierMetrics } from "./tier_metrics.ts";
 
-/** The default prefetch budget: more than a large build's entries. */
-export const DEFAULT_PREFETCH_MAX_BYTES = 4 * 1024 ** 3;
-
 /** Build manifests: where they are, whether to write them, and how much to prefetch. */
 export interface ManifestOptions {
   /** The build type and the scopes to read and write. */

@@ -22,7 +22,8 @@ import { DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
 import { DEFAULT_BREAKER_COOLDOWN_MILLIS, RemoteLink } from "./remote_link.ts";
 import { Fetcher } from "./fetcher.ts";
 import { Companions } from "./companions.ts";
-import { DEFAULT_UPLOAD_WAIT_MILLIS, UploadQueue } from "./upload_queue.ts";
+import { UploadQueue } from "./upload_queue.ts";
+import { DEFAULT_UPLOAD_WAIT_MILLIS } from "./defaults.ts";
 import { type ManifestOptions, ManifestSession } from "./manifest_session.ts";
 import { TierMetrics } from "./tier_metrics.ts";
 

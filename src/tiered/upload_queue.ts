@@ -17,15 +17,7 @@ import type { TierMetrics } from "./tier_metrics.ts";
 import type { Logger } from "../util/log.ts";
 import { withDeadline } from "../util/deadline.ts";
 import { formatBytes } from "../util/format.ts";
-
-/** Uploads running at once, unless configured. */
-export const DEFAULT_UPLOAD_CONCURRENCY = 4;
-
-/** Uploads waiting at most, unless configured; more are dropped (and counted). */
-export const DEFAULT_MAX_QUEUED_UPLOADS = 10_000;
-
-/** At close, how long to wait for uploads still queued or running, unless configured. */
-export const DEFAULT_UPLOAD_WAIT_MILLIS = 5000;
+import { DEFAULT_MAX_QUEUED_UPLOADS, DEFAULT_UPLOAD_CONCURRENCY } from "./defaults.ts";
 
 /** Bytes of upload bodies held in memory at once, beyond the first upload. */
 const UPLOAD_BYTES_IN_FLIGHT = 128 << 20;

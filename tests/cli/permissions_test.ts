@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { ENV_PERMISSION, missingPermissionFlags } from "../../src/cli/permissions.ts";
 import { goWorkspace, runGo } from "../support/go.ts";
 import { runCommand } from "../support/process.ts";
-import { MOD_TS, programArgv } from "../support/program.ts";
+import { CLI_ENTRY, programArgv } from "../support/program.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
 
 Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
@@ -88,7 +88,7 @@ Deno.test("deno install from the checkout gives a command that runs a real go bu
       `--allow-read=${gocache}`,
       `--allow-write=${gocache}`,
       `--allow-env=${ENV_PERMISSION}`,
-      MOD_TS,
+      CLI_ENTRY,
     ],
     stdout: "piped",
     stderr: "piped",

@@ -5,7 +5,7 @@ import { DiskStore } from "../../src/local/disk_store.ts";
 import { sha256HexOfText } from "../../src/util/sha256.ts";
 import { measureStore } from "../../src/local/store_files.ts";
 import { compiledPackages, goWorkspace, runGo } from "../support/go.ts";
-import { gocacheprogValue, MOD_TS, programArgv } from "../support/program.ts";
+import { CLI_ENTRY, gocacheprogValue, programArgv } from "../support/program.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
 import { putBytes } from "../support/stores.ts";
 
@@ -115,7 +115,7 @@ Deno.test("gocacheprog trim runs in several processes at once without errors", a
         `--config=${REPO_ROOT}/deno.json`,
         `--allow-read=${dir.path}`,
         `--allow-write=${dir.path}`,
-        MOD_TS,
+        CLI_ENTRY,
         "trim",
         "--dir",
         dir.path,
