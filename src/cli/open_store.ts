@@ -39,19 +39,24 @@ export interface OpenStoreOptions {
 export async function openCacheStore(options: OpenStoreOptions): Promise<CacheStore> {
   const { remote } = options;
   if (remote === undefined) return await openDiskStore(options);
-  return await openRemoteBackedStore({ ...options, remote }, { recordManifest: true });
+  return await openRemoteBackedStore({ ...options, remote }, {
+    recordManifest: true,
+    prefetchOnEventLoop: false,
+  });
 }
 
 /**
  * Opens the disk store backed by Redis.
  *
  * @param options The configuration, with Redis settings.
- * @param use Whether this process's gets are a build's, to be recorded in its manifest.
+ * @param use Whether this process's gets are a build's, to be recorded in its manifest,
+ * and whether it serves no go command, so that its prefetch may use the event loop's
+ * thread.
  * @returns The store.
  */
 export async function openRemoteBackedStore(
   options: OpenStoreOptions & { remote: RemoteSettings },
-  use: { recordManifest: boolean },
+  use: { recordManifest: boolean; prefetchOnEventLoop: boolean },
 ): Promise<RemoteBackedStore> {
   const { config, remote } = options;
   return new RemoteBackedStore({
@@ -64,6 +69,7 @@ export async function openRemoteBackedStore(
     uploadWaitMillis: config.uploadWaitMillis,
     manifests: manifestOptions(config, use.recordManifest),
     speculate: config.speculate,
+    prefetchOnEventLoop: use.prefetchOnEventLoop,
   });
 }
 

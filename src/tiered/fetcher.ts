@@ -46,6 +46,15 @@ export interface FetcherOptions {
   logger: Logger;
   /** Never write to the remote, not even to delete a corrupt value. */
   readOnly: boolean;
+  /**
+   * Hash and write background fetches on the event loop's thread, as demand fetches
+   * are: for a process that serves no go command (the `prefetch` command), where
+   * nothing waits on that thread and its synchronous calls finish sooner (hashing at
+   * about 1.7 GB/s against 1.1, files created in about half the time).
+   *
+   * @default {false}
+   */
+  prefetchOnEventLoop?: boolean;
 }
 
 /** Fetches remote entries into the local store, verified, one fetch per action. */
@@ -55,6 +64,7 @@ export class Fetcher {
   #metrics: TierMetrics;
   #logger: Logger;
   #readOnly: boolean;
+  #prefetchOnEventLoop: boolean;
   #fetches = new Map<string, Promise<Hit | undefined>>();
   /** Actions the remote did not have, this session: their uploads need not ask again. */
   #missedRemotely = new Set<string>();
@@ -70,6 +80,7 @@ export class Fetcher {
     this.#metrics = options.metrics;
     this.#logger = options.logger;
     this.#readOnly = options.readOnly;
+    this.#prefetchOnEventLoop = options.prefetchOnEventLoop ?? false;
   }
 
   /** Whether a fetch is in flight. */
@@ -173,12 +184,13 @@ export class Fetcher {
       if (this.#missedRemotely.size < MAX_REMEMBERED_MISSES) this.#missedRemotely.add(actionId);
       return undefined;
     }
-    const problem = await verify(entry, background);
+    const offThread = background && !this.#prefetchOnEventLoop;
+    const problem = await verify(entry, offThread);
     if (problem !== undefined) {
       this.#corrupt(remote, actionId, problem);
       return undefined;
     }
-    const stored = await this.#store(actionId, entry, background);
+    const stored = await this.#store(actionId, entry, offThread);
     if (!background) metrics.remoteHits++;
     metrics.bytesDownloaded += entry.size;
     return {
@@ -188,8 +200,8 @@ export class Fetcher {
     };
   }
 
-  /** Writes a verified entry to the local store. */
-  async #store(actionId: string, entry: RemoteEntry, background: boolean): Promise<Hit> {
+  /** Writes a verified entry to the local store, off the event loop's thread or not. */
+  async #store(actionId: string, entry: RemoteEntry, offThread: boolean): Promise<Hit> {
     const request = {
       actionId,
       outputId: entry.outputId,
@@ -197,7 +209,7 @@ export class Fetcher {
       timeNanos: entry.timeNanos,
       ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
     };
-    if (background) return await this.#local.storeInBackground(request, entry.body);
+    if (offThread) return await this.#local.storeInBackground(request, entry.body);
     return await this.#local.storeForGet(request, entry.body);
   }
 
@@ -214,15 +226,15 @@ export class Fetcher {
 }
 
 /**
- * Checks a remote entry against itself; returns what is wrong, or `undefined`. In the
- * background, the hash runs off the event loop's thread.
+ * Checks a remote entry against itself; returns what is wrong, or `undefined`. The hash
+ * runs off the event loop's thread when asked.
  */
-async function verify(entry: RemoteEntry, background: boolean): Promise<string | undefined> {
+async function verify(entry: RemoteEntry, offThread: boolean): Promise<string | undefined> {
   if (entry.body.length !== entry.size) {
     return `its body is ${entry.body.length} bytes, not ${entry.size}`;
   }
   let digest: string;
-  if (background) {
+  if (offThread) {
     digest = await sha256HexOffThread(entry.body);
   } else {
     const hash = (await loadSha256())();

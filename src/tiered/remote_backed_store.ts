@@ -74,6 +74,13 @@ export interface RemoteBackedStoreOptions {
    */
   maxQueuedUploads?: number;
   /**
+   * Hash and write prefetched entries on the event loop's thread: for a process that
+   * serves no go command (the `prefetch` command), where that is faster.
+   *
+   * @default {false}
+   */
+  prefetchOnEventLoop?: boolean;
+  /**
    * How long the breaker stays open before a probe, in milliseconds.
    *
    * @default {5000}
@@ -144,7 +151,14 @@ export class RemoteBackedStore implements CacheStore {
       onConnected: (remote) => this.#manifests?.start(remote),
     });
     const link = this.#link;
-    this.#fetcher = new Fetcher({ link, local, metrics, logger, readOnly: this.#readOnly });
+    this.#fetcher = new Fetcher({
+      link,
+      local,
+      metrics,
+      logger,
+      readOnly: this.#readOnly,
+      prefetchOnEventLoop: options.prefetchOnEventLoop ?? false,
+    });
     this.#companions = new Companions({
       enabled: options.speculate ?? true,
       local,

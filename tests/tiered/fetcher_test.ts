@@ -76,3 +76,20 @@ Deno.test("Fetcher remembers remote misses, for the upload that follows", async 
   assert.equal(fetcher.takeRemoteMiss(A), false, "once");
   assert.equal(fetcher.takeRemoteMiss(B), false);
 });
+
+Deno.test("Fetcher's prefetches on the event loop (the prefetch command) verify and store as others do", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const good = await remoteEntryOf(new TextEncoder().encode("archive"));
+  remote.entries.set(A, good);
+  remote.entries.set(B, { ...good, body: new TextEncoder().encode("archivf") });
+  const parts = await tierParts(dir.path, remote);
+  const fetcher = new Fetcher({ ...parts, readOnly: false, prefetchOnEventLoop: true });
+  const hit = await fetcher.fetch(A, { background: true });
+  assert.equal(hit?.outputId, good.outputId);
+  assert.equal(await fetcher.fetch(B, { background: true }), undefined, "a corrupt body");
+  assert.equal(parts.metrics.corrupt, 1);
+  await parts.local.close(); // the entry file is written after the answer
+  assert.equal((await tierParts(dir.path, remote)).local.get(A)?.outputId, good.outputId);
+  assert.equal(parts.local.get(B), undefined);
+});

@@ -31,7 +31,7 @@ export async function runPrefetch(context: CommandContext): Promise<number> {
     dir: context.dir,
     remote: context.remote,
     logger: new Logger(),
-  }, { recordManifest: false });
+  }, { recordManifest: false, prefetchOnEventLoop: true });
   const outcome = await store.prefetchFinished();
   await store.close();
   const took = formatMillis(performance.now() - started);
