@@ -26,6 +26,7 @@
  */
 
 import { errorFromReply, type RedisArg, type RedisReply, RedisReplyError } from "./transport.ts";
+import { afterUnlessCancelled } from "../util/deadline.ts";
 import {
   DeadlineError,
   messageOf,
@@ -96,7 +97,8 @@ export class RespConnection {
   #lastProgress = performance.now();
   /** Bytes written since a byte was last read: they may still be in the send buffer. */
   #unconfirmed = 0;
-  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the armed watchdog; `undefined` while none is armed. */
+  #watchdog: (() => void) | undefined;
 
   private constructor(conn: Deno.Conn, deadline: ProgressDeadline | undefined) {
     this.#conn = conn;
@@ -246,7 +248,8 @@ export class RespConnection {
     if (deadline === undefined || this.#watchdog !== undefined || this.#failure !== undefined) {
       return;
     }
-    const watchdog = this.#watchdog = setTimeout(() => {
+    // Never keeps the process alive by itself: pending commands' reads do.
+    this.#watchdog = afterUnlessCancelled(deadline.stallMillis / 4, () => {
       this.#watchdog = undefined;
       const head = this.#pending[0];
       if (head === undefined || this.#failure !== undefined) return;
@@ -263,15 +266,13 @@ export class RespConnection {
         return;
       }
       this.#armWatchdog();
-    }, deadline.stallMillis / 4);
-    // The watchdog never keeps the process alive by itself: pending commands' reads do.
-    Deno.unrefTimer(watchdog);
+    });
   }
 
   #fail(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
-    if (this.#watchdog !== undefined) clearTimeout(this.#watchdog);
+    this.#watchdog?.();
     try {
       this.#conn.close();
     } catch {
