@@ -12,6 +12,7 @@ const INSTALL_HINTS: Record<string, string> = {
   "redis-server": "install Redis (Debian: apt-get install redis-server)",
   "redis-cli": "install Redis (Debian: apt-get install redis-tools)",
   openssl: "install OpenSSL (Debian: apt-get install openssl)",
+  time: "install GNU time (Debian: apt-get install time)",
 };
 
 /**
