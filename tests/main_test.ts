@@ -179,44 +179,53 @@ Deno.test("gocacheprog rejects an unknown flag, and no cache directory, with exi
   assert.match(noDir.stderr, /No cache directory/);
 });
 
-Deno.test("gocacheprog past a file-size limit (ulimit -f): the put fails, and leaves no temporary file", async () => {
+Deno.test("gocacheprog past a file-size limit (ulimit -f): the puts fail, and leave no file behind", async () => {
   await using dir = await tempDir();
-  // bash's ulimit -f counts 1 KiB blocks: files of at most 1 MiB, here.
+  // bash's ulimit -f counts 1 KiB blocks: files of at most 512 KiB, here. A body up to
+  // 1 MiB is written in one call to a file created in place; a larger one is streamed to a
+  // temporary file: both must be removed when the write fails.
   const argv = [
     "bash",
     "-c",
-    'ulimit -f 1024 && exec "$@"',
+    'ulimit -f 512 && exec "$@"',
     "bash",
     ...programArgv({ dir: dir.path }),
   ];
   await using client = await FakeGoClient.start(argv);
-  const big = randomBytes(3 << 20);
-  const failed = await client.request({
-    ID: 1,
-    Command: "put",
-    ActionID: await actionIdFor("too big"),
-    OutputID: await sha256Base64(big),
-    BodySize: big.length,
-  }, big);
-  assert.match(failed.Err ?? "", /cannot store the body/);
+  let id = 0;
+  for (const size of [768 << 10, 3 << 20]) {
+    const big = randomBytes(size);
+    const failed = await client.request({
+      ID: ++id,
+      Command: "put",
+      ActionID: await actionIdFor(`too big ${size}`),
+      OutputID: await sha256Base64(big),
+      BodySize: big.length,
+    }, big);
+    assert.match(failed.Err ?? "", /File too large/, `${size} bytes: ${JSON.stringify(failed)}`);
+  }
   const small = new TextEncoder().encode("fits");
+  const smallAction = await actionIdFor("small");
   const stored = await client.request({
-    ID: 2,
+    ID: ++id,
     Command: "put",
-    ActionID: await actionIdFor("small"),
+    ActionID: smallAction,
     OutputID: await sha256Base64(small),
     BodySize: small.length,
   }, small);
   assert.ok(stored.DiskPath, "the program goes on");
-  await client.send({ ID: 3, Command: "close" });
+  await client.send({ ID: ++id, Command: "close" });
   const { code } = await client.finish();
   assert.equal(code, 0);
-  const leftovers: string[] = [];
+  const files: string[] = [];
   for await (const shard of Deno.readDir(dir.path)) {
     if (!shard.isDirectory) continue;
-    for await (const file of Deno.readDir(`${dir.path}/${shard.name}`)) {
-      if (file.name.includes(".tmp-")) leftovers.push(file.name);
-    }
+    for await (const file of Deno.readDir(`${dir.path}/${shard.name}`)) files.push(file.name);
   }
-  assert.deepEqual(leftovers, []);
+  const smallActionHex = Uint8Array.fromBase64(smallAction).toHex();
+  assert.deepEqual(
+    files.sort(),
+    [`${smallActionHex}-a`, stored.DiskPath!.slice(stored.DiskPath!.lastIndexOf("/") + 1)].sort(),
+    "only the small put's output and entry",
+  );
 });

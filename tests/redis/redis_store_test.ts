@@ -9,7 +9,7 @@ import {
   type RedisStore,
   type RedisStoreOptions,
 } from "../../src/redis/redis_store.ts";
-import { CorruptEntryError } from "../../src/errors.ts";
+import { CorruptEntryError, RemoteAuthError, RemoteFullError } from "../../src/errors.ts";
 import { chunkKey, encodeEntry, entryKey, keyNamespace } from "../../src/redis/value_format.ts";
 import { startRedis, startRedisCluster, startRedisSentinel } from "../support/redis_server.ts";
 import { makeTlsCertificates } from "../support/tls.ts";
@@ -176,13 +176,31 @@ Deno.test("RedisStore logs in with a password or an ACL user, and reports a refu
     await byUser.put(ACTION, uploadOf(entry));
     assert.deepEqual(await byPassword.get(ACTION), entry);
     assert.equal(await wrong.ready(), false);
-    assert.match(wrong.lastError?.message ?? "", /WRONGPASS/);
+    assert.ok(wrong.lastError instanceof RemoteAuthError, String(wrong.lastError));
+    assert.match(wrong.lastError.message, /WRONGPASS/);
     assert.ok(
       !(wrong.lastError?.message ?? "").includes("wrong-password"),
       "the password is never repeated",
     );
   } finally {
     await Promise.all([byPassword.close(), byUser.close(), wrong.close()]);
+  }
+});
+
+Deno.test("RedisStore tells a full Redis by its error's type: a put into a Redis out of memory rejects with RemoteFullError", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({
+    dir: dir.path,
+    args: ["--maxmemory", "1", "--maxmemory-policy", "noeviction"],
+  });
+  const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
+  try {
+    assert.equal(await remote.ready(), true);
+    const entry = await remoteEntryOf(randomBytes(64));
+    await assert.rejects(remote.put(ACTION, uploadOf(entry)), RemoteFullError);
+    assert.equal(await remote.get(ACTION), undefined, "reads still work");
+  } finally {
+    await remote.close();
   }
 });
 
