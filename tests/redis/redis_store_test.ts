@@ -10,7 +10,13 @@ import {
   type RedisStoreOptions,
 } from "../../src/redis/redis_store.ts";
 import { CorruptEntryError, RemoteAuthError, RemoteFullError } from "../../src/errors.ts";
-import { chunkKey, encodeEntry, entryKey, keyNamespace } from "../../src/redis/value_format.ts";
+import {
+  chunkKey,
+  encodeEntry,
+  entryKey,
+  keyNamespace,
+  manifestKey,
+} from "../../src/redis/value_format.ts";
 import { startRedis, startRedisCluster, startRedisSentinel } from "../support/redis_server.ts";
 import { makeTlsCertificates } from "../support/tls.ts";
 import { tempDir } from "../support/tools.ts";
@@ -353,4 +359,22 @@ Deno.test("RedisStore without refreshTtl reads with GET and leaves TTLs alone", 
   assert.ok(await writer.get(ACTION));
   assert.ok(Number(await redis.cli("PTTL", key)) > 50_000, "GETEX refreshes it");
   await Promise.all([writer.close(), reader.close()]);
+});
+
+Deno.test("RedisStore.readManifests() reads at most a manifest's size limit, whatever the value's size", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({ dir: dir.path });
+  const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
+  try {
+    const { MANIFEST_HEADER_BYTES, MANIFEST_RECORD_BYTES, MAX_MANIFEST_RECORDS } = await import(
+      "../../src/tiered/manifest.ts"
+    );
+    const limit = MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES;
+    await redis.setBytes(manifestKey(keyNamespace("test"), "huge"), randomBytes(limit + 4096));
+    const [read, missing] = await remote.readManifests!(["huge", "none"]);
+    assert.equal(read?.length, limit);
+    assert.equal(missing, undefined);
+  } finally {
+    await remote.close();
+  }
 });
