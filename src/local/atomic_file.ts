@@ -20,8 +20,8 @@
 
 import { temporaryPath } from "./store_files.ts";
 
-/** As the go command's cache: the umask decides. */
-const FILE_MODE = 0o666;
+/** A file that must not exist yet; its mode as the go command's cache: the umask decides. */
+const NEW_FILE = { createNew: true, mode: 0o666 } as const;
 
 /**
  * Creates a file that must not exist yet, in place, creating its directory if it is
@@ -34,13 +34,7 @@ const FILE_MODE = 0o666;
  */
 export function createFileSync(path: string, data: Uint8Array): boolean {
   try {
-    try {
-      Deno.writeFileSync(path, data, { createNew: true, mode: FILE_MODE });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      Deno.mkdirSync(parentOf(path), { recursive: true });
-      Deno.writeFileSync(path, data, { createNew: true, mode: FILE_MODE });
-    }
+    inParentSync(path, () => Deno.writeFileSync(path, data, NEW_FILE));
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
@@ -59,15 +53,8 @@ export function createFileSync(path: string, data: Uint8Array): boolean {
  * @throws What the file system throws; a file this call created is removed first.
  */
 export async function createFile(path: string, data: Uint8Array): Promise<boolean> {
-  const options = { createNew: true, mode: FILE_MODE } as const;
   try {
-    try {
-      await Deno.writeFile(path, data, options);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.mkdir(parentOf(path), { recursive: true });
-      await Deno.writeFile(path, data, options);
-    }
+    await inParent(path, () => Deno.writeFile(path, data, NEW_FILE));
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
@@ -108,13 +95,7 @@ export async function createOrReplaceFile(path: string, data: Uint8Array): Promi
 export function writeFileAtomicSync(finalPath: string, data: Uint8Array): void {
   const tempPath = temporaryPath(finalPath);
   try {
-    try {
-      Deno.writeFileSync(tempPath, data, { createNew: true, mode: FILE_MODE });
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      Deno.mkdirSync(parentOf(finalPath), { recursive: true });
-      Deno.writeFileSync(tempPath, data, { createNew: true, mode: FILE_MODE });
-    }
+    inParentSync(tempPath, () => Deno.writeFileSync(tempPath, data, NEW_FILE));
     Deno.renameSync(tempPath, finalPath);
   } catch (error) {
     removeQuietlySync(tempPath);
@@ -131,15 +112,8 @@ export function writeFileAtomicSync(finalPath: string, data: Uint8Array): void {
  */
 export async function writeFileAtomic(finalPath: string, data: Uint8Array): Promise<void> {
   const tempPath = temporaryPath(finalPath);
-  const options = { createNew: true, mode: FILE_MODE } as const;
   try {
-    try {
-      await Deno.writeFile(tempPath, data, options);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.mkdir(parentOf(finalPath), { recursive: true });
-      await Deno.writeFile(tempPath, data, options);
-    }
+    await inParent(tempPath, () => Deno.writeFile(tempPath, data, NEW_FILE));
     await Deno.rename(tempPath, finalPath);
   } catch (error) {
     await Deno.remove(tempPath).catch(() => {});
@@ -170,15 +144,7 @@ export class StreamedFile {
    */
   static async create(finalPath: string): Promise<StreamedFile> {
     const tempPath = temporaryPath(finalPath);
-    const options = { write: true, createNew: true, mode: FILE_MODE } as const;
-    let file: Deno.FsFile;
-    try {
-      file = await Deno.open(tempPath, options);
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.mkdir(parentOf(finalPath), { recursive: true });
-      file = await Deno.open(tempPath, options);
-    }
+    const file = await inParent(tempPath, () => Deno.open(tempPath, { write: true, ...NEW_FILE }));
     return new StreamedFile(finalPath, tempPath, file);
   }
 
@@ -248,6 +214,31 @@ export async function fileInfoAsync(path: string): Promise<Deno.FileInfo | undef
 
 function parentOf(path: string): string {
   return path.slice(0, path.lastIndexOf("/"));
+}
+
+/**
+ * Makes a file at `path` with `make`; if its directory is missing (a new shard, or one
+ * removed by `go clean -cache`), creates it and tries once more.
+ */
+function inParentSync<T>(path: string, make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    Deno.mkdirSync(parentOf(path), { recursive: true });
+    return make();
+  }
+}
+
+/** {@linkcode inParentSync} with asynchronous calls. */
+async function inParent<T>(path: string, make: () => Promise<T>): Promise<T> {
+  try {
+    return await make();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    await Deno.mkdir(parentOf(path), { recursive: true });
+    return await make();
+  }
 }
 
 function removeQuietlySync(path: string): void {
