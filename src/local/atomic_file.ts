@@ -20,8 +20,13 @@
 
 import { temporaryPath } from "./store_files.ts";
 
-/** A file that must not exist yet; its mode as the go command's cache: the umask decides. */
-const NEW_FILE = { createNew: true, mode: 0o666 } as const;
+/**
+ * A file that must not exist yet. No `mode`: it is created 0666 less the umask, as the go
+ * command's cache does. Given a mode, `Deno.writeFile` also calls `fchmod` with it, which
+ * ignores the umask (files came out world-writable under umask 022) and costs a system
+ * call per file.
+ */
+const NEW_FILE = { createNew: true } as const;
 
 /**
  * Creates a file that must not exist yet, in place, creating its directory if it is

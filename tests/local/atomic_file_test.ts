@@ -36,3 +36,15 @@ Deno.test("createOrReplaceFile(Sync)() replace an existing file by a rename, lea
   const names = [...Deno.readDirSync(`${dir.path}/ab`)].map((entry) => entry.name);
   assert.deepEqual(names.filter(isTemporaryFileName), []);
 });
+
+Deno.test("files are created 0666 less the umask, as the go command's cache does: never world-writable under 022", async () => {
+  await using dir = await tempDir();
+  const expected = 0o666 & ~Deno.umask();
+  createFileSync(`${dir.path}/ab/created-d`, encode("in place"));
+  createOrReplaceFileSync(`${dir.path}/ab/created-d`, encode("replaced"));
+  await createOrReplaceFile(`${dir.path}/ab/async-a`, encode("async"));
+  for (const name of ["created-d", "async-a"]) {
+    const mode = (await Deno.stat(`${dir.path}/ab/${name}`)).mode! & 0o777;
+    assert.equal(mode.toString(8), expected.toString(8), name);
+  }
+});
