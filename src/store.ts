@@ -110,6 +110,13 @@ export interface CacheStore {
    * which is the fastest way to wait for the next request. Absent means never busy.
    */
   busy?(): boolean;
+  /**
+   * Does work the store deferred so as to answer sooner (writing the entry of a remote
+   * hit whose output is already in place). The engine calls it synchronously whenever
+   * every request has been answered and written, before it waits for the next one: the
+   * go command is then busy with the answers. Absent means nothing is ever deferred.
+   */
+  idle?(): void;
   /** Finishes background work (uploads, flushes) and releases resources. */
   close(): Promise<void>;
   /** A line of the store's own counters for the `--log-metrics` summary, if it keeps any. */

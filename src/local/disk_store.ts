@@ -42,6 +42,9 @@ import { loadedSha256, sha256HexOffThread } from "../util/sha256.ts";
  */
 const IN_MEMORY_BODY_LIMIT = 1 << 20;
 
+/** Remote hits whose entry files may wait for {@linkcode DiskStore.idle}, at most. */
+const MAX_DEFERRED_ENTRIES = 64;
+
 /** A hit refreshes a file's use time (mtime) when it is older than this, as the go command. */
 const USE_TIME_INTERVAL_MILLIS = 3_600_000;
 
@@ -84,10 +87,10 @@ export class DiskStore implements LocalStore {
   #entryBuffer = new Uint8Array(NATIVE_ENTRY_BYTES + 1);
   #keepComputeTimes: boolean;
   /**
-   * Entries fetched for a get whose output is in place and whose entry file is still
-   * being written (see {@linkcode DiskStore.storeForGet}), by ActionID.
+   * Entries fetched for a get whose output is in place and whose entry files are yet to
+   * be written (see {@linkcode DiskStore.storeForGet}), by ActionID, in order.
    */
-  #recording = new Map<string, { hit: Hit; written: Promise<void> }>();
+  #deferred = new Map<string, { hit: Hit; writes: [string, Uint8Array][] }>();
 
   /**
    * Creates a store over an existing directory; see {@linkcode DiskStore.open}.
@@ -153,8 +156,8 @@ export class DiskStore implements LocalStore {
    * @returns The hit, or `undefined` on a miss.
    */
   get(actionId: string): Hit | undefined {
-    const recording = this.#recording.get(actionId);
-    if (recording !== undefined) return { ...recording.hit };
+    const deferred = this.#deferred.get(actionId);
+    if (deferred !== undefined) return { ...deferred.hit };
     const found = this.#lookup(actionId);
     if (found === undefined) return undefined;
     const { entry, entryMtime, diskPath, outputMtime } = found;
@@ -189,7 +192,7 @@ export class DiskStore implements LocalStore {
    * @returns Whether the action's entry file exists.
    */
   has(actionId: string): boolean {
-    if (this.#recording.has(actionId)) return true;
+    if (this.#deferred.has(actionId)) return true;
     return fileInfo(this.entryPath(actionId)) !== undefined;
   }
 
@@ -287,16 +290,18 @@ export class DiskStore implements LocalStore {
   /**
    * Stores a whole, verified entry that a get is waiting for (a remote hit), and
    * returns the hit as soon as the go command can use it: once the output is in place.
-   * The action entry is then written on Deno's thread pool while the go command goes
-   * on; until it is, this store answers gets and `has` for the action from memory, and
-   * {@linkcode DiskStore.close} waits for it. An entry that fails to be written only
-   * costs a later process a fetch: the output the go command was given is in place.
-   * Outputs over 1 MiB are written off the event loop's thread as well, as by
+   * The action entry is written later, by {@linkcode DiskStore.idle} (which the engine
+   * calls once every request is answered and written, while the go command works on the
+   * answer), or at the latest by {@linkcode DiskStore.close}; until then this store
+   * answers gets and `has` for the action from memory. An entry that fails to be
+   * written only costs a later process a fetch: the output the go command was given is
+   * in place. Outputs over 1 MiB are written off the event loop's thread, as by
    * {@linkcode DiskStore.storeInBackground}.
    *
-   * This answers a remote hit about one file creation sooner than a put would (measured
-   * at 0.2-0.5 ms a file here), and a remote-warm `go build std` has 1,072 of them,
-   * nearly all asked for one at a time.
+   * This answers a remote hit one file creation sooner than a put would (measured at
+   * 0.2-0.5 ms a file here), and a remote-warm `go build std` has 1,072 of them, nearly
+   * all asked for one at a time. The deferred write stays synchronous: creating small
+   * files on the thread pool cost about half as much kernel time again here.
    *
    * @param request The entry's IDs and size.
    * @param body The whole body, already verified.
@@ -306,21 +311,31 @@ export class DiskStore implements LocalStore {
     if (body.length > IN_MEMORY_BODY_LIMIT) return this.storeInBackground(request, body);
     const files = this.#entryFiles(request);
     writeOutputSync(files.hit.diskPath, request, body);
-    const { actionId } = request;
-    const written = (async () => {
-      for (const [path, bytes] of files.writes) await createOrReplaceFile(path, bytes);
-    })().catch(() => {}).finally(() => {
-      if (this.#recording.get(actionId)?.written === written) this.#recording.delete(actionId);
-    });
-    this.#recording.set(actionId, { hit: files.hit, written });
+    this.#deferred.set(request.actionId, files);
+    // Without an engine that calls idle() (the prefetch command), at most a few wait.
+    if (this.#deferred.size > MAX_DEFERRED_ENTRIES) this.idle();
     return { ...files.hit };
   }
 
-  /** Waits for the entries of remote hits still being written. */
-  async close(): Promise<void> {
-    while (this.#recording.size > 0) {
-      await Promise.all([...this.#recording.values()].map((recording) => recording.written));
+  /**
+   * Writes the entry files that {@linkcode DiskStore.storeForGet} deferred. Called by
+   * the engine when it has nothing to answer, before it waits for the next request.
+   */
+  idle(): void {
+    for (const [actionId, { writes }] of this.#deferred) {
+      this.#deferred.delete(actionId);
+      try {
+        for (const [path, bytes] of writes) createOrReplaceFileSync(path, bytes);
+      } catch {
+        // the output is in place; a later process misses and fetches it again
+      }
     }
+  }
+
+  /** Writes the entries of remote hits still deferred. */
+  close(): Promise<void> {
+    this.idle();
+    return Promise.resolve();
   }
 }
 

@@ -171,7 +171,19 @@ class Session {
    * request in progress, no response waiting to be written, no store work running.
    */
   #mayBlock(): boolean {
-    return this.#inFlight.size === 0 && this.#writer.writeNow() && !(this.#store.busy?.() ?? false);
+    return this.#idle() && !(this.#store.busy?.() ?? false);
+  }
+
+  /**
+   * When every request is answered and its answer written, lets the store do what it
+   * deferred to answer sooner, while the go command works on the answers.
+   *
+   * @returns Whether the session was idle.
+   */
+  #idle(): boolean {
+    if (this.#inFlight.size !== 0 || !this.#writer.writeNow()) return false;
+    this.#store.idle?.();
+    return true;
   }
 
   /** Waits for the requests in progress, then lets the store finish its own work. */
@@ -184,6 +196,7 @@ class Session {
     this.#inFlight.add(task);
     task.finally(() => {
       this.#inFlight.delete(task);
+      this.#idle();
       const resolve = this.#slotFreed;
       this.#slotFreed = undefined;
       resolve?.();

@@ -259,6 +259,11 @@ export class RemoteBackedStore implements CacheStore {
       (this.#manifests?.active ?? false);
   }
 
+  /** Lets the local store do what it deferred to answer sooner. */
+  idle(): void {
+    this.#local.idle?.();
+  }
+
   /**
    * Stops prefetching, waits for uploads at most the upload wait, writes the build
    * manifests, and closes both tiers.

@@ -193,19 +193,46 @@ Deno.test("DiskStore keeps compute times only when asked: without keepComputeTim
   );
 });
 
-Deno.test("DiskStore.storeForGet() answers once the output is in place, serves the entry meanwhile, and has written it by close()", async () => {
+Deno.test("DiskStore.storeForGet() answers once the output is in place, serves the entry meanwhile, and writes it when idle, or at close()", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 7n };
   const hit = await store.storeForGet(request, HELLO);
   assert.equal(await Deno.readTextFile(hit.diskPath), "hello", "the output is in place");
+  assert.equal(fileExists(store.entryPath(ACTION)), false, "the entry waits");
   assert.deepEqual(store.get(ACTION), hit, "a get meanwhile finds it");
   assert.equal(store.has(ACTION), true);
-  await store.close();
+  store.idle();
   assert.match(await Deno.readTextFile(store.entryPath(ACTION)), new RegExp(`^v1 ${ACTION} `));
   const reopened = await DiskStore.open(dir.path);
   assert.deepEqual(reopened.get(ACTION), hit, "another process finds the entry");
+  const other = "c".repeat(64);
+  await store.storeForGet({ ...request, actionId: other }, HELLO);
+  await store.close();
+  assert.ok(fileExists(store.entryPath(other)), "close() writes what idle() did not");
 });
+
+Deno.test("DiskStore.storeForGet() defers at most a few entries when nobody calls idle()", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const actions = Array.from({ length: 100 }, (_, i) => i.toString(16).padStart(64, "0"));
+  for (const actionId of actions) {
+    await store.storeForGet({ actionId, outputId: HELLO_ID, size: 5 }, HELLO);
+  }
+  const written = actions.filter((actionId) => fileExists(store.entryPath(actionId))).length;
+  assert.ok(written >= 30, `${written} of 100 entries written without idle()`);
+  await store.close();
+  assert.ok(actions.every((actionId) => fileExists(store.entryPath(actionId))));
+});
+
+function fileExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 Deno.test("DiskStore.storeForGet() writes a body over 1 MiB off the event loop, completely", async () => {
   await using dir = await tempDir();

@@ -209,3 +209,47 @@ Deno.test("serve() reports a failing store once and answers with errors", async 
   assert.match(String(responses[2]!.Err), /disk on fire/);
   assert.equal(logs.filter((line) => line.includes("disk on fire")).length, 1, logs.join("\n"));
 });
+
+Deno.test("serve() lets the store do its deferred work only once every answer is written", async () => {
+  const events: string[] = [];
+  class IdleStore extends DelayedStore {
+    idle(): void {
+      events.push("idle");
+    }
+  }
+  const store = new IdleStore();
+  store.delays.set(base64ToHex(A1), 20);
+  store.delays.set(base64ToHex(A2), 5);
+  const input = new TextEncoder().encode(
+    `{"ID":1,"Command":"get","ActionID":"${A1}"}\n{"ID":2,"Command":"get","ActionID":"${A2}"}\n`,
+  );
+  // The input stays open until both answers are in, as the go command's would.
+  let answered = () => {};
+  const bothAnswered = new Promise<void>((resolve) => answered = resolve);
+  const source = byteSourceFromStream(
+    new ReadableStream({
+      async start(controller) {
+        controller.enqueue(input);
+        await bothAnswered;
+        controller.enqueue(new TextEncoder().encode('{"ID":3,"Command":"close"}\n'));
+        controller.close();
+      },
+    }),
+  );
+  await serve(store, {
+    input: source,
+    output: (bytes) => {
+      for (const line of new TextDecoder().decode(bytes).split("\n")) {
+        const id = line === "" ? undefined : JSON.parse(line).ID;
+        if (id === 1 || id === 2) events.push(`answer ${id}`);
+      }
+      if (events.filter((event) => event.startsWith("answer")).length === 2) answered();
+    },
+  });
+  // Not after answer 2 alone: request 1 was still in flight then.
+  assert.deepEqual(events.slice(0, 3), ["answer 2", "answer 1", "idle"]);
+});
+
+function base64ToHex(base64: string): string {
+  return Uint8Array.fromBase64(base64).toHex();
+}
