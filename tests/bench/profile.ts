@@ -51,6 +51,8 @@ type Rule = (frame: CallFrame, stack: readonly CallFrame[]) => string | undefine
 interface CallFrame {
   functionName: string;
   url: string;
+  lineNumber: number;
+  columnNumber: number;
 }
 
 interface ProfileNode {
@@ -107,8 +109,11 @@ const RULES: Rule[] = [
       ? "file system calls"
       : undefined,
   ({ url }) => url.includes("/src/protocol/wire.ts") ? "JSON" : undefined,
-  ({ functionName, url }) =>
-    functionName === "" && (url.startsWith("file://") || url.startsWith("ext:"))
+  // A module's own code, as it is evaluated: anonymous, at its very start (an arrow
+  // function is anonymous too, but starts further in).
+  ({ functionName, url, lineNumber, columnNumber }) =>
+    functionName === "" && lineNumber === 0 && columnNumber === 0 &&
+      (url.startsWith("file://") || url.startsWith("ext:"))
       ? "start-up and module loading"
       : undefined,
   ({ functionName }) => functionName === "(program)" ? "the runtime's native code" : undefined,
