@@ -234,6 +234,8 @@ export class DiskStore implements LocalStore {
    * @returns The hit the entry now gives.
    */
   writeEntry(request: PutRequest): Hit {
+    // A put's entry is newer than one a remote hit deferred: that one must not follow it.
+    this.#deferred.delete(request.actionId);
     const files = this.#entryFiles(request);
     for (const [path, bytes] of files.writes) createOrReplaceFileSync(path, bytes);
     return files.hit;

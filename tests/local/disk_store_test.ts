@@ -212,6 +212,20 @@ Deno.test("DiskStore.storeForGet() answers once the output is in place, serves t
   assert.ok(fileExists(store.entryPath(other)), "close() writes what idle() did not");
 });
 
+Deno.test("DiskStore: a put after a remote hit of the same action is not undone by the deferred entry", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  await store.storeForGet({ actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 7n }, HELLO);
+  const put = await putChunks(
+    store,
+    { actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 9n },
+    HELLO,
+  );
+  store.idle();
+  assert.equal(store.get(ACTION)?.timeNanos, 9n);
+  assert.deepEqual(store.get(ACTION), put);
+});
+
 Deno.test("DiskStore.storeForGet() defers at most a few entries when nobody calls idle()", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
