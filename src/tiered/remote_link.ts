@@ -60,8 +60,15 @@ export class RemoteLink {
   #timeoutMillis: number;
   #remote: RemoteStore | undefined;
   #connecting = true;
-  /** Settles when connecting settles, or after one get deadline, whichever is first. */
-  #demandWait: Promise<void>;
+  /** When connecting started: gets wait for it at most one deadline from then. */
+  #startedAt = performance.now();
+  /**
+   * Settles when connecting settles, or one get deadline after it started, whichever is
+   * first. Made by the first get that finds the link still connecting, so that a link
+   * that connects before the go command's first get never sets a timer: a process's
+   * first `setTimeout` costs 7-17 ms of CPU here.
+   */
+  #demandWait: Promise<void> | undefined;
   #probing: Promise<void> | undefined;
   #downWaiters: (() => void)[] = [];
   #upWaiters: (() => void)[] = [];
@@ -94,7 +101,6 @@ export class RemoteLink {
     });
     this.connected = this.#connect(options.remote, options.onConnected)
       .finally(() => this.#connecting = false);
-    this.#demandWait = this.#sleep(this.#timeoutMillis, this.connected);
   }
 
   /** The remote store, once its code has loaded (usable or not). */
@@ -140,7 +146,10 @@ export class RemoteLink {
    * @returns The remote, or `undefined` when it cannot be used now.
    */
   async acquire(): Promise<RemoteStore | undefined> {
-    if (this.#connecting) await this.#demandWait;
+    if (this.#connecting) {
+      const left = this.#startedAt + this.#timeoutMillis - performance.now();
+      if (left > 0) await (this.#demandWait ??= this.#sleep(left, this.connected));
+    }
     return this.state === "up" ? this.#remote : undefined;
   }
 
