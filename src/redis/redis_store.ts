@@ -269,11 +269,10 @@ export class RedisStore implements RemoteStore {
 
   /** One value, refreshing its TTL unless read-only; `into` receives it if it fits exactly. */
   async #fetchValue(key: string, lane: Lane, into?: Uint8Array): Promise<Uint8Array | null> {
-    const command = this.#refreshTtl ? "GETEX" : "GET";
     const args = this.#refreshTtl ? ["GETEX", key, "PX", this.#ttl] : ["GET", key];
     return valueOrNull(
       await this.#transport.send(args, { lane, ...(into === undefined ? {} : { into }) }),
-      command,
+      args[0]!,
     );
   }
 

@@ -4,9 +4,11 @@
  * OutputID) before it is stored, a corrupt one counted, said once and removed.
  *
  * A demand fetch (a get the go command waits on) writes the output with synchronous
- * calls, which answer sooner, and is answered before the action entry is written; a background fetch (a prefetch) hashes and writes on Deno's thread
- * pool, so that the go command's requests are not held behind it, and its failures are
- * the prefetch's own: they never count against the circuit breaker.
+ * calls, which answer sooner, and is answered before the action entry is written. A
+ * background fetch (a prefetch) hashes and writes on Deno's thread pool, so that the go
+ * command's requests are not held behind it (except in the `prefetch` command, which
+ * serves no go command), and its failures are the prefetch's own: they never count
+ * against the circuit breaker.
  *
  * @module
  */

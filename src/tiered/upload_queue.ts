@@ -1,8 +1,8 @@
 /**
  * Uploads to the remote, in the background after each put has been answered from the
  * local store: a few at a time, within a budget of body bytes in flight (each body is
- * read back from its local file, a piece at a time, as the remote takes it), skipped when the remote already
- * holds the output. Uploads wait in the queue while the remote connects, and while its
+ * read back from its local file, a piece at a time, as the remote takes it), skipped
+ * when the remote already holds the output. Uploads wait in the queue while the remote connects, and while its
  * breaker is open, and go on once it is back; the queue's bound counts what did not fit.
  * Nothing here ever fails a put: an upload that cannot be made is counted as dropped or
  * failed.
