@@ -9,16 +9,22 @@
  * {@linkcode RemoteStore} behind a local one. The Redis store is a separate entry point,
  * `@gocacheprog/gocacheprog/redis`, so that nothing here loads it.
  *
- * @example Serve a session from a disk store
- * ```ts ignore
- * import { DiskStore, serve } from "@gocacheprog/gocacheprog";
+ * @example Serve a go command's session from a disk store
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byteSourceFromStream, DiskStore, serve } from "./mod.ts";
  *
- * await serve(() => DiskStore.open("/var/cache/go-build"), {
- *   input: Deno.stdin,
- *   output: (bytes) => {
- *     Deno.stdout.writeSync(bytes);
- *   },
+ * const dir = await Deno.makeTempDir();
+ * const written: string[] = [];
+ * // A program would pass Deno.stdin, and write to Deno.stdout.
+ * await serve(() => DiskStore.open(dir), {
+ *   input: byteSourceFromStream(ReadableStream.from([
+ *     new TextEncoder().encode('{"ID":1,"Command":"close"}\n'),
+ *   ])),
+ *   output: (bytes) => void written.push(new TextDecoder().decode(bytes)),
  * });
+ * assert.match(written.join(""), /^\{"ID":0,"KnownCommands":\["get","put","close"\]\}\n/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -48,26 +54,38 @@ export {
   MAX_REMOTE_ENTRY_BYTES,
 } from "./src/store.ts";
 export type {
+  BackgroundWork,
   BodyReader,
   CacheStore,
+  EntryDescription,
   Hit,
   LocalStore,
+  ManifestWrite,
+  OutputBody,
   PutRequest,
   PutWriter,
   RemoteEntry,
   RemoteGetOptions,
   RemoteStore,
   RemoteUpload,
+  Urgency,
 } from "./src/store.ts";
 export {
+  ClosedError,
   CorruptEntryError,
   DeadlineError,
   EntryTooLargeError,
+  errorKind,
   RemoteAuthError,
   RemoteFullError,
   RemoteTlsError,
   RemoteUnavailableError,
+  UsageError,
 } from "./src/errors.ts";
+export { MetricsRegistry } from "./src/metrics.ts";
+export type { Counted, Counters } from "./src/metrics.ts";
+export { SYSTEM_CLOCK, withDeadline } from "./src/util/clock.ts";
+export type { Clock } from "./src/util/clock.ts";
 export { DiskStore } from "./src/local/disk_store.ts";
 export type { DiskStoreOptions } from "./src/local/disk_store.ts";
 export {
@@ -84,14 +102,14 @@ export type {
   RemoteBackedStoreOptions,
 } from "./src/tiered/remote_backed_store.ts";
 export type { ManifestOptions } from "./src/tiered/manifest_session.ts";
-export { TierMetrics } from "./src/tiered/tier_metrics.ts";
+export { deriveScopes, ManifestRecorder, selectPrefetch } from "./src/tiered/manifest.ts";
+export type { ManifestScopes } from "./src/tiered/manifest.ts";
 export {
   decodeManifest,
-  deriveScopes,
-  ManifestRecorder,
-  selectPrefetch,
-} from "./src/tiered/manifest.ts";
-export type { Manifest, ManifestRecord, ManifestScopes } from "./src/tiered/manifest.ts";
+  encodeManifestHeader,
+  encodeManifestRecords,
+} from "./src/manifest_format.ts";
+export type { Manifest, ManifestRecord } from "./src/manifest_format.ts";
 export { CircuitBreaker } from "./src/tiered/circuit_breaker.ts";
 export type { BreakerState, CircuitBreakerOptions } from "./src/tiered/circuit_breaker.ts";
 export { Logger } from "./src/util/log.ts";

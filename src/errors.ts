@@ -1,8 +1,9 @@
 /**
  * The errors that callers tell apart, by their type and never by their message: a
  * deadline missed (a slow or frozen remote), a corrupt remote value, a remote that is
- * full, one that refuses our credentials, and one that cannot be reached. Each carries
- * what a caller needs to act on it. Everything else is an ordinary `Error`.
+ * full, one that refuses our credentials, one that cannot be reached, and a command
+ * line that cannot be used. Each carries what a caller needs to act on it, and each
+ * takes the error that caused it. Everything else is an ordinary `Error`.
  *
  * @module
  */
@@ -19,9 +20,10 @@ export class DeadlineError extends Error {
    *
    * @param operation What timed out.
    * @param millis The deadline that was missed, in milliseconds.
+   * @param options The underlying error, if any.
    */
-  constructor(operation: string, millis: number) {
-    super(`${operation} timed out after ${Math.round(millis)} ms`);
+  constructor(operation: string, millis: number, options?: ErrorOptions) {
+    super(`${operation} timed out after ${Math.round(millis)} ms`, options);
     this.name = "DeadlineError";
     this.operation = operation;
     this.millis = millis;
@@ -34,9 +36,10 @@ export class CorruptEntryError extends Error {
    * Creates the error.
    *
    * @param message What is wrong with the value.
+   * @param options The underlying error, if any (a failed decompression, say).
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "CorruptEntryError";
   }
 }
@@ -56,9 +59,10 @@ export class EntryTooLargeError extends Error {
    *
    * @param size The entry's size.
    * @param limit The most the caller allowed.
+   * @param options The underlying error, if any.
    */
-  constructor(size: number, limit: number) {
-    super(`the entry holds ${size} bytes, more than the ${limit} expected`);
+  constructor(size: number, limit: number, options?: ErrorOptions) {
+    super(`the entry holds ${size} bytes, more than the ${limit} expected`, options);
     this.name = "EntryTooLargeError";
     this.size = size;
     this.limit = limit;
@@ -74,9 +78,10 @@ export class RemoteFullError extends Error {
    * Creates the error.
    *
    * @param message The store's own words.
+   * @param options The underlying error, if any.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "RemoteFullError";
   }
 }
@@ -90,9 +95,10 @@ export class RemoteAuthError extends Error {
    * Creates the error.
    *
    * @param message The store's own words; never a credential.
+   * @param options The underlying error, if any.
    */
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "RemoteAuthError";
   }
 }
@@ -129,6 +135,40 @@ export class RemoteUnavailableError extends Error {
 }
 
 /**
+ * Work cut off because its owner closed what it ran on (our own connection, at the end
+ * of a session): nothing failed, and nobody should be told.
+ */
+export class ClosedError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What was closed.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ClosedError";
+  }
+}
+
+/**
+ * The command line or the configuration cannot be used as given: the program says why
+ * and exits with status 2, before it serves anything.
+ */
+export class UsageError extends Error {
+  /**
+   * Creates the error.
+   *
+   * @param message What is wrong, naming the flag or variable but never a value given.
+   * @param options The underlying error, if any.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/**
  * Returns an error's message, or the thrown value as text, for one-line reports.
  *
  * @param error Anything that was thrown.
@@ -136,4 +176,16 @@ export class RemoteUnavailableError extends Error {
  */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The kind of an error, for saying each kind of failure once: its class's name (Deno's
+ * own errors name their kind, such as `PermissionDenied` or `NotFound`), never its
+ * message, which carries paths and keys.
+ *
+ * @param error Anything that was thrown.
+ * @returns The class's name, or the type of a thrown value that is not an error.
+ */
+export function errorKind(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }

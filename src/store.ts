@@ -26,37 +26,34 @@ export const MAX_REMOTE_ENTRY_BYTES = 512 << 20;
  */
 export const DEFAULT_CONNECT_TIMEOUT_MILLIS = 10_000;
 
-/** A cache hit that the go command can use: the output exists as a local file. */
-export interface Hit {
+/** What every store says of an entry's output, whatever else it keeps beside it. */
+export interface EntryDescription {
   /** The OutputID (SHA-256 of the body) in hex. */
   outputId: string;
-  /** The body size in bytes; the file at {@linkcode Hit.diskPath} has exactly this size. */
+  /** The body size in bytes. */
   size: number;
   /** When the entry was put, in Unix nanoseconds (`go clean -testcache` compares it). */
   timeNanos: bigint;
-  /** The absolute path of the body's file; no extension in its last element. */
-  diskPath: string;
-  /** Which tier answered, when a store has more than one; absent means local. */
-  source?: "local" | "remote";
   /**
-   * How long the go command took to produce this entry (from its miss to its put), when
-   * known: what this hit saved. Only filled in by stores asked to track it.
+   * How long the go command took to produce the entry (from its miss to its put), when
+   * known: the compile time a hit of it replaces.
    */
   computeMillis?: number;
 }
 
-/** What a `put` says about the entry it stores. */
-export interface PutRequest {
+/** A cache hit that the go command can use: the output exists as a local file. */
+export interface Hit extends EntryDescription {
+  /** The absolute path of the body's file, of exactly `size` bytes; no extension. */
+  diskPath: string;
+  /** Which tier answered, when a store has more than one; absent means local. */
+  source?: "local" | "remote";
+}
+
+/** What a `put` says about the entry it stores; the put time is now unless given. */
+export interface PutRequest
+  extends Omit<EntryDescription, "timeNanos">, Partial<Pick<EntryDescription, "timeNanos">> {
   /** The ActionID in hex. */
   actionId: string;
-  /** The OutputID in hex: the SHA-256 of the body, checked by the engine. */
-  outputId: string;
-  /** The body size in bytes. */
-  size: number;
-  /** The put time to record, in Unix nanoseconds; absent means now. */
-  timeNanos?: bigint;
-  /** How long the go command took to produce the entry, when known. */
-  computeMillis?: number;
 }
 
 /**
@@ -82,6 +79,29 @@ export interface PutWriter {
 }
 
 /**
+ * What a store does besides answering, for the engine's scheduling: whether work of its
+ * own needs the event loop, and work it put off so as to answer sooner.
+ */
+export interface BackgroundWork {
+  /**
+   * Whether work of the store's own is in progress that needs the event loop
+   * (connecting, uploads, fetches). While none is, and nothing else is in progress, the
+   * engine may block the thread reading its input, the fastest way to wait for the next
+   * request.
+   *
+   * @returns `true` while such work is in progress.
+   */
+  busy(): boolean;
+  /**
+   * Does what the store deferred so as to answer sooner (writing the entry file of a
+   * remote hit whose output is already in place). The engine calls it synchronously
+   * once every request has been answered and written, while the go command is busy
+   * with the answers.
+   */
+  runDeferred(): void;
+}
+
+/**
  * What the protocol engine serves from: a store whose every hit is a local file, as the
  * GOCACHEPROG protocol requires. The disk store is one; a remote-backed store, which
  * fills a local store from a remote one, is another.
@@ -104,31 +124,22 @@ export interface CacheStore {
    * @returns The writer for its body.
    */
   startPut(request: PutRequest): PutWriter;
-  /**
-   * Whether background work (an upload, a connection) is in progress that needs the
-   * event loop. While it is not, the engine may block the thread reading its input,
-   * which is the fastest way to wait for the next request. Absent means never busy.
-   */
-  busy?(): boolean;
-  /**
-   * Does work the store deferred so as to answer sooner (writing the entry of a remote
-   * hit whose output is already in place). The engine calls it synchronously whenever
-   * every request has been answered and written, before it waits for the next one: the
-   * go command is then busy with the answers. Absent means nothing is ever deferred.
-   */
-  idle?(): void;
-  /** Finishes background work (uploads, flushes) and releases resources. */
+  /** Finishes background work (uploads, deferred writes) and releases resources. */
   close(): Promise<void>;
-  /** A line of the store's own counters for the `--log-metrics` summary, if it keeps any. */
-  summary?(): string;
-  /** The store's own counters, by name, for `--metrics-file`. */
-  counters?(): Record<string, number>;
+  /** The store's own work, when it has any; absent means it never has. */
+  readonly background?: BackgroundWork;
 }
+
+/** Who waits on a write: a get of the go command's (`demand`), or nobody (`background`). */
+export type Urgency = "demand" | "background";
+
+/** An entry's body read a piece at a time, closed when done. */
+export interface OutputBody extends BodyReader, Disposable {}
 
 /**
  * A {@linkcode CacheStore} on local disk, which a remote tier fills: it can also tell
- * cheaply whether it holds an entry, and store a whole entry off the event loop's
- * thread.
+ * cheaply whether it holds an entry, store a whole entry fetched from elsewhere, and
+ * read a stored output back for an upload.
  */
 export interface LocalStore extends CacheStore {
   /**
@@ -141,36 +152,31 @@ export interface LocalStore extends CacheStore {
    */
   has(actionId: string): boolean;
   /**
-   * Stores a whole, verified entry without holding the event loop's thread, for
-   * background work that nobody waits on (a prefetch).
+   * Stores a whole entry fetched from elsewhere, once its body is checked against it:
+   * its size, and its SHA-256 against its OutputID. The store chooses how to do the
+   * work from who waits on it: a get waiting is answered as soon as the go command can
+   * use the hit, and background work leaves the event loop's thread to the go command.
    *
-   * @param request The entry's IDs and size.
+   * @param request The entry's IDs, size and put time.
    * @param body The body.
+   * @param urgency Who waits on it.
    * @returns The hit the entry now gives.
+   * @throws {CorruptEntryError} If the body is not the entry's.
    */
-  storeInBackground(request: PutRequest, body: Uint8Array): Promise<Hit>;
+  storeFetched(request: PutRequest, body: Uint8Array, urgency: Urgency): Promise<Hit>;
   /**
-   * Stores a whole, verified entry that a get is waiting for (a remote hit), answering as
-   * soon as the go command can use the hit: the store may finish recording the entry
-   * afterwards, as long as its own gets see it meanwhile and `close` waits for it.
+   * Opens a stored output, to read it a piece at a time.
    *
-   * @param request The entry's IDs and size.
-   * @param body The body.
-   * @returns The hit the entry now gives, at once or as a promise.
+   * @param outputId The OutputID in hex.
+   * @param size Its size, as its entry records it.
+   * @returns The body, or `undefined` when the output is gone or not of that size (a
+   * `go clean -cache`, a trim): there is nothing to read.
    */
-  storeForGet(request: PutRequest, body: Uint8Array): Hit | Promise<Hit>;
+  openOutput(outputId: string, size: number): Promise<OutputBody | undefined>;
 }
 
 /** One entry as a remote store holds it: its description and its whole body. */
-export interface RemoteEntry {
-  /** The OutputID in hex. */
-  outputId: string;
-  /** The body size in bytes. */
-  size: number;
-  /** The put time, in Unix nanoseconds. */
-  timeNanos: bigint;
-  /** How long the go command took to produce the entry, when known. */
-  computeMillis?: number;
+export interface RemoteEntry extends EntryDescription {
   /** The body. */
   body: Uint8Array;
 }
@@ -196,6 +202,16 @@ export interface BodyReader {
 /**
  * A reader over bytes already in memory.
  *
+ * @example Read a body in pieces
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bytesReader } from "./store.ts";
+ *
+ * const reader = bytesReader(new TextEncoder().encode("archive"));
+ * assert.equal(reader.size, 7);
+ * assert.equal(new TextDecoder().decode(await reader.read(2, 3)), "chi");
+ * ```
+ *
  * @param bytes The body.
  * @returns A reader of it.
  */
@@ -207,15 +223,7 @@ export function bytesReader(bytes: Uint8Array): BodyReader {
 }
 
 /** An entry to store in a remote store: its description, and its body to read. */
-export interface RemoteUpload {
-  /** The OutputID in hex. */
-  outputId: string;
-  /** The body size in bytes. */
-  size: number;
-  /** The put time, in Unix nanoseconds. */
-  timeNanos: bigint;
-  /** How long the go command took to produce the entry, when known. */
-  computeMillis?: number;
+export interface RemoteUpload extends EntryDescription {
   /** The body, read as the store needs it. */
   body: BodyReader;
 }
@@ -237,6 +245,16 @@ export interface RemoteGetOptions {
   maxBytes?: number;
 }
 
+/** What a build manifest write adds: who writes, a header for a new manifest, and records. */
+export interface ManifestWrite {
+  /** The CI job's identity hash (32 hex digits): its go commands append to one manifest. */
+  jobHash: string;
+  /** The header of a new manifest, used when the stored one is another job's. */
+  header: Uint8Array;
+  /** The records to add. */
+  records: Uint8Array;
+}
+
 /**
  * A store of whole entries elsewhere (Redis; later S3 or HTTP). It knows nothing of the
  * protocol or of local files: the store in front of it verifies what it returns and
@@ -246,7 +264,8 @@ export interface RemoteGetOptions {
  * error whose type says what happened (see `errors.ts`): `DeadlineError` when the remote
  * stopped answering, `RemoteFullError` when it refused a write for lack of memory,
  * `RemoteAuthError` when it refused the credentials, `RemoteUnavailableError` when it is
- * not connected, `CorruptEntryError` for a value that is not an entry.
+ * not connected, `CorruptEntryError` for a value that is not an entry, `ClosedError`
+ * for work cut off by `close()`.
  */
 export interface RemoteStore {
   /** Where the store is, for messages; never contains credentials. */
@@ -303,15 +322,11 @@ export interface RemoteStore {
    * it otherwise.
    *
    * @param name The manifest's name.
-   * @param manifest The job's identity hash (32 hex digits), a header for a new manifest,
-   * and the records to add.
+   * @param manifest The job's identity, a header for a new manifest, and the records.
    */
-  writeManifest?(
-    name: string,
-    manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
-  ): Promise<void>;
+  writeManifest?(name: string, manifest: ManifestWrite): Promise<void>;
   /** Checks that the store answers; rejects if not. */
   ping(): Promise<void>;
-  /** Releases connections. */
+  /** Releases connections; operations in flight fail with a `ClosedError`. */
   close(): Promise<void>;
 }

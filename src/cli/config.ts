@@ -11,7 +11,9 @@
  * @module
  */
 
-import { FLAGS, type FlagSpec, parseDuration, parseSize, type Settings } from "./flags.ts";
+import { FLAGS, type FlagSpec, type Settings } from "./flags.ts";
+import { parseDuration, parseSize } from "./units.ts";
+import { UsageError } from "../errors.ts";
 
 /** What the program was asked to do. */
 export type Command = "serve" | "prefetch" | "stats" | "trim" | "clear" | "doctor";
@@ -46,7 +48,7 @@ type Value = string | boolean | string[] | number;
  * @param args The arguments after the program name.
  * @param env Reads environment variables.
  * @returns The configuration.
- * @throws {TypeError} On an unknown flag, a missing or malformed value, or an
+ * @throws {UsageError} On an unknown flag, a missing or malformed value, or an
  * unexpected argument; the message names the flag or variable, never its value.
  */
 export function parseConfig(args: readonly string[], env: EnvReader): Config {
@@ -57,7 +59,7 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     if (!(args[0] in COMMANDS)) {
       // A word is named; anything else might be a misplaced secret, and is not repeated.
       const named = /^[a-z][a-z-]{0,20}$/.test(args[0]) ? ` "${args[0]}"` : "";
-      throw new TypeError(
+      throw new UsageError(
         `Unknown command${named} (commands: ${Object.keys(COMMANDS).join(", ")})`,
       );
     }
@@ -67,7 +69,7 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
   for (let i = first; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--" || !arg.startsWith("-") || arg === "-") {
-      throw new TypeError(
+      throw new UsageError(
         `Unexpected argument number ${i + 1}: every argument after the command is a flag`,
       );
     }
@@ -76,7 +78,7 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
     const name = equals >= 0 ? body.slice(0, equals) : body;
     const spec = findFlag(name);
     if (spec === undefined) {
-      throw new TypeError(`Unknown flag "${arg.startsWith("--") ? "--" : "-"}${name}"`);
+      throw new UsageError(`Unknown flag "${arg.startsWith("--") ? "--" : "-"}${name}"`);
     }
     const source = `flag --${spec.name}`;
     if (spec.kind === "boolean") {
@@ -88,11 +90,11 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
       value = body.slice(equals + 1);
     } else {
       const next = args[i + 1];
-      if (next === undefined) throw new TypeError(`The ${source} needs a value`);
+      if (next === undefined) throw new UsageError(`The ${source} needs a value`);
       value = next;
       i++;
     }
-    if (value === "") throw new TypeError(`The ${source} needs a non-empty value`);
+    if (value === "") throw new UsageError(`The ${source} needs a non-empty value`);
     values.set(spec, parseValue(spec, value, source, values.get(spec)));
   }
   const fromCommandLine = new Set(values.keys());
@@ -128,15 +130,15 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
 
 /** Rules that concern several flags, or a flag and the command. */
 function checkConfig(config: Config): void {
-  if (config.redisTtlMillis < 1000) throw new TypeError("--redis-ttl must be at least 1s");
+  if (config.redisTtlMillis < 1000) throw new UsageError("--redis-ttl must be at least 1s");
   if (
     config.command === "prefetch" && config.redisUrls.length === 0 &&
     config.redisSentinels.length === 0
   ) {
-    throw new TypeError("prefetch needs Redis: give --redis-url or --redis-sentinel");
+    throw new UsageError("prefetch needs Redis: give --redis-url or --redis-sentinel");
   }
   if (config.command === "clear" && config.clearLocal === config.clearRemote) {
-    throw new TypeError("clear takes exactly one of --local and --remote");
+    throw new UsageError("clear takes exactly one of --local and --remote");
   }
 }
 
@@ -146,17 +148,17 @@ function checkConfig(config: Config): void {
  * @param config The parsed configuration.
  * @param cwd Returns the working directory; only called for a relative path.
  * @returns The absolute directory.
- * @throws {TypeError} If no directory is configured, or `GOCACHE` is `off`.
+ * @throws {UsageError} If no directory is configured, or `GOCACHE` is `off`.
  */
 export function resolveCacheDir(config: Config, cwd: () => string): string {
   const dir = config.dir;
   if (dir === undefined) {
-    throw new TypeError(
+    throw new UsageError(
       "No cache directory: pass --dir DIR or set GOCACHEPROG_DIR (the go command sets GOCACHE " +
         "for the programs it starts; with deno run, allow reading it with --allow-env=GOCACHE)",
     );
   }
-  if (dir === "off") throw new TypeError('The cache directory cannot be "off"');
+  if (dir === "off") throw new UsageError('The cache directory cannot be "off"');
   const absolute = dir.startsWith("/") ? dir : `${cwd()}/${dir}`;
   return absolute.length > 1 ? absolute.replace(/\/+$/, "") : absolute;
 }
@@ -175,20 +177,20 @@ function parseValue(
     case "size": {
       const bytes = parseSize(value);
       if (bytes === undefined) {
-        throw new TypeError(`The ${source} takes a size such as 500M or 10G`);
+        throw new UsageError(`The ${source} takes a size such as 500M or 10G`);
       }
       return bytes;
     }
     case "duration": {
       const millis = parseDuration(value);
       if (millis === undefined) {
-        throw new TypeError(`The ${source} takes a duration such as 500ms, 2s or 7d`);
+        throw new UsageError(`The ${source} takes a duration such as 500ms, 2s or 7d`);
       }
       return millis;
     }
     default:
       if (spec.choices !== undefined && !spec.choices.includes(value)) {
-        throw new TypeError(`The ${source} takes ${spec.choices.join(" or ")}`);
+        throw new UsageError(`The ${source} takes ${spec.choices.join(" or ")}`);
       }
       return value;
   }
@@ -211,6 +213,6 @@ function parseBoolean(value: string, source: string): boolean {
     case "off":
       return false;
     default:
-      throw new TypeError(`The ${source} takes true or false`);
+      throw new UsageError(`The ${source} takes true or false`);
   }
 }

@@ -88,16 +88,17 @@ export function formatJobTotals(totals: JobTotals): string {
     `puts: ${n("puts")} (${n("putErrors")} errors)`,
     `bytes: ${formatBytes(n("bytesRead"))} read, ${formatBytes(n("bytesWritten"))} written, ` +
     `${formatBytes(n("bytesDownloaded"))} downloaded, ${formatBytes(n("bytesUploaded"))} uploaded`,
-    `waiting on Redis: ${formatMillis(n("remoteMillis"))}; remote errors ${n("remoteErrors")}, ` +
+    `waiting on Redis: ${formatMillis(n("demandWaitMillis"))}; remote errors ${
+      n("demandErrors")
+    }, ` +
     `corrupt ${n("corrupt")}, breaker trips ${n("breakerTrips")}`,
     `uploads: ${n("uploads")} done, ${n("uploadsSkipped")} already there, ${
       n("uploadsFailed")
     } failed, ` +
     `${n("uploadsDropped")} dropped`,
-    `compile time saved (estimate): ${formatMillis(n("savedMillis"))}, in ${
-      formatMillis(n("elapsedMillis"))
-    } ` +
-    "of go commands",
+    `compile time the hits replaced: ${formatMillis(n("compileMillisReplaced"))} of the ` +
+    "compiler's own time, summed over actions (they run in parallel, so it is not wall " +
+    `time); the go commands ran ${formatMillis(n("elapsedMillis"))} in all`,
   ];
   return lines.join("\n") + "\n";
 }

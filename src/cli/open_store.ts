@@ -15,6 +15,7 @@ import { deriveScopes } from "../tiered/manifest.ts";
 import type { RemoteSettings } from "./remote_settings.ts";
 import { readEnvIfGranted } from "./permissions.ts";
 import type { Logger } from "../util/log.ts";
+import type { MetricsRegistry } from "../metrics.ts";
 
 /** What {@linkcode openCacheStore} opens. */
 export interface OpenStoreOptions {
@@ -26,6 +27,8 @@ export interface OpenStoreOptions {
   remote?: RemoteSettings | undefined;
   /** Where warnings go. */
   logger: Logger;
+  /** Where the remote tier's parts register their counters. */
+  metrics?: MetricsRegistry;
 }
 
 /**
@@ -38,10 +41,10 @@ export interface OpenStoreOptions {
  */
 export async function openCacheStore(options: OpenStoreOptions): Promise<CacheStore> {
   const { remote } = options;
-  if (remote === undefined) return await openDiskStore(options);
+  if (remote === undefined) return await openDiskStore(options, false);
   return await openRemoteBackedStore({ ...options, remote }, {
     recordManifest: true,
-    prefetchOnEventLoop: false,
+    servesGoCommand: true,
   });
 }
 
@@ -50,32 +53,36 @@ export async function openCacheStore(options: OpenStoreOptions): Promise<CacheSt
  *
  * @param options The configuration, with Redis settings.
  * @param use Whether this process's gets are a build's, to be recorded in its manifest,
- * and whether it serves no go command, so that its prefetch may use the event loop's
- * thread.
+ * and whether it serves a go command (when not, its background work may use the event
+ * loop's thread).
  * @returns The store.
  */
 export async function openRemoteBackedStore(
   options: OpenStoreOptions & { remote: RemoteSettings },
-  use: { recordManifest: boolean; prefetchOnEventLoop: boolean },
+  use: { recordManifest: boolean; servesGoCommand: boolean },
 ): Promise<RemoteBackedStore> {
   const { config, remote } = options;
   return new RemoteBackedStore({
-    local: await openDiskStore(options),
+    local: await openDiskStore(options, !use.servesGoCommand),
     // The Redis code loads after the handshake, and the store connects in the background.
     remote: import("../redis/redis_store.ts").then(({ openRedisStore }) => openRedisStore(remote)),
     logger: options.logger,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     readOnly: config.readOnly,
     timeoutMillis: config.redisTimeoutMillis,
     uploadWaitMillis: config.uploadWaitMillis,
     manifests: manifestOptions(config, use.recordManifest),
     speculate: config.speculate,
-    prefetchOnEventLoop: use.prefetchOnEventLoop,
   });
 }
 
-function openDiskStore(options: OpenStoreOptions): Promise<DiskStore> {
+function openDiskStore(
+  options: OpenStoreOptions,
+  backgroundOnEventLoop: boolean,
+): Promise<DiskStore> {
   return DiskStore.open(options.dir, {
     keepComputeTimes: options.config.metricsFile !== undefined,
+    backgroundOnEventLoop,
   });
 }
 

@@ -2,13 +2,16 @@
  * Checking, before the handshake, that the program was given the Deno permissions it
  * needs, and saying which flag to add when not. Without this check a missing permission
  * would surface in the middle of a build, as a failed request, or as a prompt that reads
- * the protocol's stdin.
+ * the protocol's stdin. Serving and `doctor` use the same check: what one asks for, the
+ * other reports.
  *
  * @module
  */
 
 import { CI_ENV_VARIABLES } from "../tiered/manifest.ts";
 import { ENV_VARIABLES } from "./flags.ts";
+import type { Command, Config } from "./config.ts";
+import { redisEndpoints } from "./remote_settings.ts";
 
 /**
  * The `--allow-env` value for the disk-only mode: `GOCACHE` and every variable of ours
@@ -31,9 +34,9 @@ export const REDIS_ENV_PERMISSION: string = [ENV_PERMISSION, ...CI_ENV_VARIABLES
  * @returns Whether `--allow-env` must be given without a list.
  */
 export function needsWholeEnvironment(
-  redis: { urls: readonly string[]; sentinels: readonly string[] },
+  redis: { redisUrls: readonly string[]; redisSentinels: readonly string[] },
 ): boolean {
-  return redis.urls.length > 1 || redis.sentinels.length > 0;
+  return redis.redisUrls.length > 1 || redis.redisSentinels.length > 0;
 }
 
 /**
@@ -61,17 +64,56 @@ export function readEnvIfGranted(name: string): string | undefined {
   return Deno.env.get(name);
 }
 
-/** What the program will touch. */
+/** What the program will touch, as the permissions that grant it. */
 export interface PermissionNeeds {
-  /** The cache directory: read and write. */
-  dir: string;
-  /** Redis hosts (`host:port`): connect. */
-  netHosts: readonly string[];
+  /** Paths to read: the cache directory, and the files the flags name. */
+  read: readonly string[];
+  /** Paths to write: the cache directory, and the metrics file when serving. */
+  write: readonly string[];
   /**
-   * Whether the whole environment must be readable: for a Redis Cluster or Sentinel,
-   * through ioredis, which reads it all when it loads.
+   * Hosts to connect to, as `--allow-net` takes them: `host:port` for a standalone
+   * server; a bare host for a Cluster's nodes and a Sentinel's master, on other ports.
    */
+  net: readonly string[];
+  /** Whether the whole environment must be readable (a Redis Cluster or Sentinel). */
   allEnv: boolean;
+}
+
+/**
+ * What a command will touch, given the configuration: for serving (and for `doctor`,
+ * which checks what serving needs), the cache directory, the secret files, the Redis
+ * hosts, and the metrics file to append to; for `stats`, the metrics file to read.
+ *
+ * @param config The parsed configuration.
+ * @param dir The cache directory.
+ * @param command The command to plan for; the configuration's own unless given.
+ * @returns The permissions needed.
+ */
+export function permissionNeeds(
+  config: Config,
+  dir: string,
+  command: Command = config.command,
+): PermissionNeeds {
+  const secrets = [
+    config.redisPasswordFile,
+    config.redisTlsCa,
+    config.redisTlsCert,
+    config.redisTlsKey,
+  ].filter((path): path is string => path !== undefined);
+  const serving = command === "serve" || command === "doctor";
+  const metricsFile = config.metricsFile;
+  const allEnv = needsWholeEnvironment(config);
+  const endpoints = redisEndpoints(config);
+  return {
+    read: [
+      dir,
+      ...secrets,
+      ...(command === "stats" && metricsFile !== undefined ? [metricsFile] : []),
+    ],
+    write: [dir, ...(serving && metricsFile !== undefined ? [metricsFile] : [])],
+    net: [...new Set(allEnv ? endpoints.map(hostOf) : endpoints)],
+    allEnv,
+  };
 }
 
 /** Answers one permission query; `Deno.permissions.querySync` in the program. */
@@ -85,17 +127,15 @@ export type PermissionQuery = (descriptor: Deno.PermissionDescriptor) => boolean
  * @returns The missing `deno run` flags, empty when all is granted.
  */
 export function missingPermissionFlags(needs: PermissionNeeds, query: PermissionQuery): string[] {
-  const missing: string[] = [];
-  if (!query({ name: "read", path: needs.dir })) missing.push(`--allow-read=${needs.dir}`);
-  if (!query({ name: "write", path: needs.dir })) missing.push(`--allow-write=${needs.dir}`);
-  const hosts = new Set<string>();
-  for (const host of needs.netHosts) {
-    if (!query({ name: "net", host })) hosts.add(host.replace(/:\d+$/, ""));
-  }
-  // A host without a port: a Cluster's nodes, and a Sentinel's master, are on other ports.
-  if (hosts.size > 0) missing.push(`--allow-net=${[...hosts].join(",")}`);
-  if (needs.allEnv && !query({ name: "env" })) missing.push("--allow-env");
-  return missing;
+  const read = needs.read.filter((path) => !query({ name: "read", path }));
+  const write = needs.write.filter((path) => !query({ name: "write", path }));
+  const net = needs.net.filter((host) => !query({ name: "net", host }));
+  return [
+    ...(read.length === 0 ? [] : [`--allow-read=${read.join(",")}`]),
+    ...(write.length === 0 ? [] : [`--allow-write=${write.join(",")}`]),
+    ...(net.length === 0 ? [] : [`--allow-net=${net.join(",")}`]),
+    ...(needs.allEnv && !query({ name: "env" }) ? ["--allow-env"] : []),
+  ];
 }
 
 /**
@@ -106,4 +146,9 @@ export function missingPermissionFlags(needs: PermissionNeeds, query: Permission
  */
 export function queryDenoPermission(descriptor: Deno.PermissionDescriptor): boolean {
   return Deno.permissions.querySync(descriptor).state === "granted";
+}
+
+/** `host` of `host:port`, with the brackets of an IPv6 host kept. */
+function hostOf(endpoint: string): string {
+  return endpoint.replace(/:\d+$/, "");
 }

@@ -5,7 +5,8 @@
  */
 
 import { COMMANDS } from "./config.ts";
-import { defaultLabel, FLAGS } from "./flags.ts";
+import { FLAGS, type FlagSpec } from "./flags.ts";
+import { formatDuration, formatSize } from "./units.ts";
 
 /**
  * The text of `--help`.
@@ -44,4 +45,26 @@ export function usage(version: string): string {
     "",
   );
   return lines.join("\n");
+}
+
+/**
+ * How `--help` and the README state a flag's default: its `defaultText`, else its
+ * default value in the flag's own syntax (`7d`, `4G`), else `off` for a switch.
+ *
+ * @param spec The flag.
+ * @returns The default's text, or `undefined` when the flag has none to state.
+ */
+export function defaultLabel(spec: FlagSpec): string | undefined {
+  if (spec.defaultText !== undefined) return spec.defaultText;
+  const value = spec.default;
+  switch (spec.kind) {
+    case "boolean":
+      return value === true ? "on" : "off";
+    case "duration":
+      return typeof value === "number" ? formatDuration(value) : undefined;
+    case "size":
+      return typeof value === "number" ? formatSize(value) : undefined;
+    default:
+      return typeof value === "string" && value !== "" ? value : undefined;
+  }
 }

@@ -6,10 +6,7 @@
  * @module
  */
 
-import type { BodyReader } from "../store.ts";
-
-/** A {@linkcode BodyReader} over a file, to be closed when the upload is done. */
-export interface FileBody extends BodyReader, Disposable {}
+import type { OutputBody } from "../store.ts";
 
 /**
  * Opens a file to read it in pieces.
@@ -19,7 +16,7 @@ export interface FileBody extends BodyReader, Disposable {}
  * @returns The reader, or `undefined` when the file is gone or not of that size (a
  * `go clean -cache`, a trim): there is nothing to upload.
  */
-export async function openFileBody(path: string, size: number): Promise<FileBody | undefined> {
+export async function openFileBody(path: string, size: number): Promise<OutputBody | undefined> {
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path);

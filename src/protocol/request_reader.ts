@@ -36,8 +36,7 @@ export type BodyConsumer = (chunk: Uint8Array) => void | Promise<void>;
 
 /**
  * Tells the reader whether it may block the thread for its next read. Called just
- * before each read; it may also finish work (such as writing queued responses) so
- * that blocking becomes safe.
+ * before each read; a question only, with no side effect.
  */
 export type BlockingPolicy = () => boolean;
 

@@ -43,6 +43,11 @@ export class ResponseWriter {
     });
   }
 
+  /** Whether every queued line has been written, and no write is in progress. */
+  get idle(): boolean {
+    return this.#pending.length === 0 && this.#busy === undefined;
+  }
+
   /**
    * Writes the queued lines now, if the sink can take them synchronously.
    *
@@ -50,7 +55,7 @@ export class ResponseWriter {
    */
   writeNow(): boolean {
     this.#drain();
-    return this.#pending.length === 0 && this.#busy === undefined;
+    return this.idle;
   }
 
   /**

@@ -11,10 +11,11 @@ import type { ByteSource } from "./byte_source.ts";
 import { RequestReader } from "./request_reader.ts";
 import { type ByteSink, ResponseWriter } from "./response_writer.ts";
 import { decodeRequest, encodeResponse, HANDSHAKE_LINE } from "./wire.ts";
-import { messageOf } from "../errors.ts";
+import { errorKind, messageOf } from "../errors.ts";
 import type { Request, Response } from "./wire.ts";
 import { Logger } from "../util/log.ts";
 import { ServeMetrics } from "./serve_metrics.ts";
+import { describe, requestLine, responseLine } from "./request_log.ts";
 import { loadSha256 } from "../util/sha256.ts";
 
 /** SHA-256 of the empty string: the OutputID of every empty body. */
@@ -73,27 +74,22 @@ export type ServeEnd = "close" | "eof";
  * progress, closes the store (which finishes its background work), answers the `close`,
  * and ends the session.
  *
- * @example Serve a go command from a disk store, over stdin and stdout
- * ```ts ignore
- * import { DiskStore, serve } from "@gocacheprog/gocacheprog";
- *
- * const end = await serve(() => DiskStore.open(Deno.env.get("GOCACHE")!), {
- *   input: Deno.stdin,
- *   output: (bytes) => void Deno.stdout.writeSync(bytes),
- * });
- * ```
- *
  * @example Drive a session from memory, as the tests do
- * ```ts ignore
- * import { byteSourceFromStream, DiskStore, serve } from "@gocacheprog/gocacheprog";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { byteSourceFromStream, DiskStore, serve } from "../../mod.ts";
  *
+ * const dir = await Deno.makeTempDir();
  * const lines: string[] = [];
- * await serve(await DiskStore.open("/tmp/cache"), {
+ * const end = await serve(() => DiskStore.open(dir), {
  *   input: byteSourceFromStream(ReadableStream.from([
  *     new TextEncoder().encode('{"ID":1,"Command":"close"}\n'),
  *   ])),
  *   output: (bytes) => void lines.push(new TextDecoder().decode(bytes)),
  * });
+ * assert.equal(end, "close");
+ * assert.equal(lines.join(""), '{"ID":0,"KnownCommands":["get","put","close"]}\n{"ID":1}\n');
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @param store The store, or a function that opens it after the handshake is written.
@@ -113,6 +109,7 @@ export async function serve(
   return await session.run(options.input);
 }
 
+/** One go command's session: its requests, served concurrently, and their answers. */
 class Session {
   #store: CacheStore;
   #writer: ResponseWriter;
@@ -125,6 +122,8 @@ class Session {
   /** When each recent miss happened: a put of the same action then took that long to make. */
   #missedAt = new Map<string, number>();
   #slotFreed: (() => void) | undefined;
+  /** Whether an answer was sent since the store last did its deferred work. */
+  #answeredSinceSettled = false;
 
   constructor(store: CacheStore, writer: ResponseWriter, options: ServeOptions) {
     this.#store = store;
@@ -139,6 +138,7 @@ class Session {
   async run(input: ByteSource): Promise<ServeEnd> {
     const reader = new RequestReader(input, () => this.#mayBlock());
     for (;;) {
+      this.#settle();
       const line = await reader.readLine();
       if (line === undefined) {
         await this.#finish();
@@ -146,7 +146,7 @@ class Session {
         return "eof";
       }
       const request = decodeRequest(line);
-      if (this.#logRequests) this.#logRequest(request);
+      if (this.#logRequests) this.#logger.info(requestLine(request));
       if (request.command === "close") {
         await this.#finish();
         this.#respond(request, performance.now(), { id: request.id });
@@ -167,23 +167,27 @@ class Session {
   }
 
   /**
-   * Blocking on the input is safe only when nothing else needs the event loop: no
-   * request in progress, no response waiting to be written, no store work running.
+   * Whether blocking on the input is safe: only when nothing else needs the event loop,
+   * that is no request in progress, no response waiting to be written, and no work of
+   * the store's own. A question, with no side effect: the engine writes and does the
+   * store's deferred work itself, before it reads (`#settle`).
    */
   #mayBlock(): boolean {
-    return this.#idle() && !(this.#store.busy?.() ?? false);
+    return this.#inFlight.size === 0 && this.#writer.idle &&
+      !(this.#store.background?.busy() ?? false);
   }
 
   /**
-   * When every request is answered and its answer written, lets the store do what it
-   * deferred to answer sooner, while the go command works on the answers.
-   *
-   * @returns Whether the session was idle.
+   * Writes the answers that are ready and, when every request is answered and its
+   * answer written, lets the store do what it deferred to answer sooner, while the go
+   * command works on the answers.
    */
-  #idle(): boolean {
-    if (this.#inFlight.size !== 0 || !this.#writer.writeNow()) return false;
-    this.#store.idle?.();
-    return true;
+  #settle(): void {
+    if (!this.#answeredSinceSettled || this.#inFlight.size !== 0 || !this.#writer.writeNow()) {
+      return;
+    }
+    this.#answeredSinceSettled = false;
+    this.#store.background?.runDeferred();
   }
 
   /** Waits for the requests in progress, then lets the store finish its own work. */
@@ -196,7 +200,7 @@ class Session {
     this.#inFlight.add(task);
     task.finally(() => {
       this.#inFlight.delete(task);
-      this.#idle();
+      this.#settle();
       const resolve = this.#slotFreed;
       this.#slotFreed = undefined;
       resolve?.();
@@ -240,9 +244,10 @@ class Session {
       }
       this.#respond(request, started, { id: request.id, miss: true });
     } else {
-      this.#metrics.savedMillis += hit.computeMillis ?? 0;
+      this.#metrics.compileMillisReplaced += hit.computeMillis ?? 0;
       this.#metrics.hits++;
       if (hit.source === "remote") this.#metrics.remoteHits++;
+      else this.#metrics.localHits++;
       this.#metrics.bytesRead += hit.size;
       this.#respond(request, started, {
         id: request.id,
@@ -356,12 +361,16 @@ class Session {
     this.#respond(request, started, { id: request.id, err: message });
   }
 
-  /** Answers a request whose store operation failed; one warning per kind of failure. */
+  /**
+   * Answers a request whose store operation failed, with one warning per kind of failure
+   * (its command and its error's class, never its message, which names a path).
+   */
   #fail(request: Request, started: number, error: unknown): void {
     const reason = messageOf(error);
     this.#logger.warnOnce(
-      `${request.command}: ${reason}`,
-      `${describe(request)} failed: ${reason}`,
+      `${request.command}: ${errorKind(error)}`,
+      `${describe(request)} failed: ${reason}` +
+        " (further failures of this kind are answered as errors without a warning)",
     );
     this.#respond(request, started, {
       id: request.id,
@@ -372,29 +381,9 @@ class Session {
   /** Sends a response; `source` names the tier that answered a hit, for the log. */
   #respond(request: Request, started: number, response: Response, source = ""): void {
     this.#writer.send(encodeResponse(response));
-    if (this.#logResponses) this.#logResponse(request, response, started, source);
+    this.#answeredSinceSettled = true;
+    if (this.#logResponses) {
+      this.#logger.info(responseLine(request, response, performance.now() - started, source));
+    }
   }
-
-  #logRequest(request: Request): void {
-    let line = `request ${request.id} ${request.command}`;
-    if (request.actionId !== undefined) line += ` action ${request.actionId}`;
-    if (request.command === "put") line += ` size ${request.bodySize}`;
-    this.#logger.info(line);
-  }
-
-  #logResponse(request: Request, response: Response, started: number, source: string): void {
-    let outcome: string;
-    if (response.err !== undefined) outcome = `error "${response.err}"`;
-    else if (response.miss === true) outcome = "miss";
-    else if (request.command === "get") outcome = `${source} hit size ${response.size ?? 0}`;
-    else if (request.command === "put") outcome = `stored size ${request.bodySize}`;
-    else outcome = "ok";
-    const millis = (performance.now() - started).toFixed(2);
-    this.#logger.info(`response ${request.id} ${request.command} ${outcome} in ${millis} ms`);
-  }
-}
-
-function describe(request: Request): string {
-  const action = request.actionId === undefined ? "" : ` (action ${request.actionId})`;
-  return `request ${request.id} ${JSON.stringify(request.command)}${action}`;
 }

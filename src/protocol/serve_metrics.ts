@@ -1,17 +1,19 @@
 /**
- * Counters kept while serving one go command, and the summary `--log-metrics` prints.
+ * What the protocol engine counts while serving one go command.
  *
  * @module
  */
 
-import { formatBytes, formatMillis } from "../util/format.ts";
+import type { Counted, Counters } from "../metrics.ts";
 
 /** What the protocol engine counts. All times are in milliseconds. */
-export class ServeMetrics {
-  /** `get` requests received. */
+export class ServeMetrics implements Counted {
+  /** `get` requests received: each is answered by exactly one of a hit, a miss or an error. */
   gets = 0;
   /** Gets answered with a hit. */
   hits = 0;
+  /** Of the hits, those answered from the local store. */
+  localHits = 0;
   /** Of the hits, those a remote tier answered. */
   remoteHits = 0;
   /** Gets answered with a miss. */
@@ -30,8 +32,12 @@ export class ServeMetrics {
   getMillis = 0;
   /** Time from receiving each put (its body included) to answering it, summed. */
   putMillis = 0;
-  /** Compile time the hits saved: for each hit, how long its entry took to produce, when known. */
-  savedMillis = 0;
+  /**
+   * Compile time the hits replaced: for each hit whose entry says how long it took to
+   * produce, that time. Summed over actions that may have run in parallel, so it is
+   * CPU-like time, not wall time.
+   */
+  compileMillisReplaced = 0;
   /**
    * The largest resident set size seen when sampled (after each put body, and every few
    * MiB within one). Sampled, because the kernel's own peak (`getrusage`) also counts
@@ -42,18 +48,17 @@ export class ServeMetrics {
   readonly startedAt: number = performance.now();
 
   /**
-   * The counters as one JSON object, for `--metrics-file`.
+   * The counters, with the time since serving started (`elapsedMillis`) and the peak
+   * memory sampled now.
    *
-   * @param extra More counters (a remote tier's) to include.
-   * @returns The object.
+   * @returns The counters.
    */
-  toRecord(extra: Record<string, number> = {}): Record<string, number | string> {
+  counters(): Counters {
     this.sampleRss();
     return {
-      time: new Date().toISOString(),
       gets: this.gets,
       hits: this.hits,
-      localHits: this.hits - this.remoteHits,
+      localHits: this.localHits,
       remoteHits: this.remoteHits,
       misses: this.misses,
       getErrors: this.getErrors,
@@ -61,10 +66,11 @@ export class ServeMetrics {
       putErrors: this.putErrors,
       bytesRead: this.bytesRead,
       bytesWritten: this.bytesWritten,
-      savedMillis: Math.round(this.savedMillis),
+      getMillis: Math.round(this.getMillis),
+      putMillis: Math.round(this.putMillis),
+      compileMillisReplaced: Math.round(this.compileMillisReplaced),
       elapsedMillis: Math.round(performance.now() - this.startedAt),
       peakRssBytes: this.peakRssBytes,
-      ...extra,
     };
   }
 
@@ -72,25 +78,5 @@ export class ServeMetrics {
   sampleRss(): void {
     const rss = Deno.memoryUsage().rss;
     if (rss > this.peakRssBytes) this.peakRssBytes = rss;
-  }
-
-  /**
-   * Formats the one-line summary printed at close.
-   *
-   * @returns The summary, without a newline.
-   */
-  summary(): string {
-    this.sampleRss();
-    const elapsed = performance.now() - this.startedAt;
-    const hits = this.remoteHits > 0
-      ? `${this.hits} hits: ${this.hits - this.remoteHits} local, ${this.remoteHits} remote`
-      : `${this.hits} hits`;
-    return `${this.gets} gets (${hits}, ${this.misses} misses, ${this.getErrors} errors)` +
-      `, ${this.puts} puts (${this.putErrors} errors)` +
-      `; ${formatBytes(this.bytesRead)} read, ${formatBytes(this.bytesWritten)} written` +
-      `; time in gets ${formatMillis(this.getMillis)}, in puts ${formatMillis(this.putMillis)}` +
-      `, up ${formatMillis(elapsed)}` +
-      (this.savedMillis > 0 ? `; saved about ${formatMillis(this.savedMillis)} of compiling` : "") +
-      `; peak RSS ${formatBytes(this.peakRssBytes)} (sampled)`;
   }
 }

@@ -5,6 +5,29 @@
  * @module
  */
 
+/** TLS material, as file contents, for every connection to Redis. */
+export interface RedisTlsOptions {
+  /** CA certificate (PEM). */
+  ca?: string;
+  /** Client certificate (PEM), for mutual TLS. */
+  cert?: string;
+  /** Client key (PEM), for mutual TLS. */
+  key?: string;
+}
+
+/** An address that cannot be read: a mistake in the configuration. */
+export class InvalidRedisAddressError extends TypeError {
+  /**
+   * Creates the error.
+   *
+   * @param message Why, never repeating the address (it may hold a password).
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidRedisAddressError";
+  }
+}
+
 /** One Redis endpoint. */
 export interface RedisAddress {
   /** Host name or IP address (IPv6 without brackets). */
@@ -26,7 +49,7 @@ export interface RedisAddress {
  *
  * @param text The address.
  * @returns The endpoint.
- * @throws {TypeError} If the address cannot be read. The message never repeats the
+ * @throws {InvalidRedisAddressError} If the address cannot be read. The message never repeats the
  * address: an address that cannot be read cannot be told apart from its password (which
  * may hold any character, a comma included, where a list of addresses is split).
  */
@@ -36,18 +59,19 @@ export function parseRedisAddress(text: string): RedisAddress {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new TypeError(unreadable("it is not a URL"));
+    throw new InvalidRedisAddressError(unreadable("it is not a URL"));
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new TypeError(unreadable("it does not start with redis:// or rediss://"));
+    throw new InvalidRedisAddressError(unreadable("it does not start with redis:// or rediss://"));
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
-  if (host === "") throw new TypeError(unreadable("it has no host"));
+  if (host === "") throw new InvalidRedisAddressError(unreadable("it has no host"));
+  // The URL parser refuses a port beyond 65535 as "not a URL": say what is wrong.
   const port = url.port === "" ? 6379 : Number(url.port);
   const path = url.pathname.replace(/^\//, "");
   const db = path === "" ? 0 : Number(path);
   if (!Number.isInteger(db) || db < 0) {
-    throw new TypeError(unreadable("its database number is not a number"));
+    throw new InvalidRedisAddressError(unreadable("its database number is not a number"));
   }
   const address: RedisAddress = { host, port, db, tls: url.protocol === "rediss:" };
   if (url.username !== "") address.username = decodeURIComponent(url.username);

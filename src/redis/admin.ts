@@ -10,6 +10,7 @@ import { RemoteUnavailableError } from "../errors.ts";
 import { openTransport, type RedisConnectOptions } from "./connect.ts";
 import type { RedisNode, RedisReply, RedisTransport } from "./transport.ts";
 import { keyNamespace } from "./value_format.ts";
+import { formatBytes } from "../util/format.ts";
 
 const decoder = new TextDecoder();
 
@@ -26,6 +27,18 @@ export interface RedisMemory {
   usedBytes: number;
   /** Keys evicted since the server started. */
   evictedKeys: number;
+}
+
+/**
+ * The memory line of `stats` and `doctor`.
+ *
+ * @param memory What `INFO` says.
+ * @returns `<used> used of <limit>, policy <policy>, <n> keys evicted`.
+ */
+export function formatRedisMemory(memory: RedisMemory): string {
+  const limit = memory.maxBytes === 0 ? "no limit" : formatBytes(memory.maxBytes);
+  return `${formatBytes(memory.usedBytes)} used of ${limit}, policy ${memory.policy}, ` +
+    `${memory.evictedKeys} keys evicted`;
 }
 
 /** Options for {@linkcode openRedisAdmin}. */

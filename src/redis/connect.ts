@@ -6,21 +6,18 @@
  */
 
 import { DEFAULT_CONNECT_TIMEOUT_MILLIS, DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
-import { hostPort, parseRedisAddress } from "./address.ts";
+import {
+  hostPort,
+  InvalidRedisAddressError,
+  parseRedisAddress,
+  type RedisTlsOptions,
+} from "./address.ts";
+
+export type { RedisTlsOptions } from "./address.ts";
 import { RespTransport } from "./resp_transport.ts";
 import { IoredisTransport } from "./ioredis_transport.ts";
 import type { RedisTransport } from "./transport.ts";
 import { DEFAULT_SENTINEL_NAME } from "./defaults.ts";
-
-/** TLS material, as file contents. */
-export interface RedisTlsOptions {
-  /** CA certificate (PEM). */
-  ca?: string;
-  /** Client certificate (PEM), for mutual TLS. */
-  cert?: string;
-  /** Client key (PEM), for mutual TLS. */
-  key?: string;
-}
 
 /** Where Redis is, and how to log in. */
 export interface RedisConnectOptions {
@@ -62,7 +59,7 @@ export interface RedisConnectOptions {
  *
  * @param options Where, and how to log in.
  * @returns The transport.
- * @throws {TypeError} If an address cannot be read, or none is given; the message never
+ * @throws {InvalidRedisAddressError} If an address cannot be read, or none is given; the message never
  * repeats a password.
  */
 export function openTransport(options: RedisConnectOptions): RedisTransport {
@@ -71,7 +68,7 @@ export function openTransport(options: RedisConnectOptions): RedisTransport {
   const sentinels = (options.sentinels ?? []).map(parseRedisAddress);
   const addresses = sentinels.length > 0 ? sentinels : options.urls.map(parseRedisAddress);
   const first = addresses[0];
-  if (first === undefined) throw new TypeError("No Redis address given");
+  if (first === undefined) throw new InvalidRedisAddressError("No Redis address given");
   const username = first.username ?? options.username;
   const password = first.password ?? options.password;
   const credentials = {

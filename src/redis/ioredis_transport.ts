@@ -1,8 +1,8 @@
 /**
  * The transport for a Redis Cluster or Sentinel, through ioredis, which discovers the
  * Cluster's slots and the Sentinel's master. ioredis (and `node:buffer`, which it wants
- * for binary arguments) is loaded only here, when the first command is sent: it takes
- * about 80 ms of the thread to load, and reads the whole environment when it does.
+ * for binary arguments) is loaded only here, when the first command is sent: loading it
+ * is costly (see the README's Design section), and it reads the whole environment.
  *
  * Every command has our own deadline, so that a timeout is a {@linkcode DeadlineError}
  * like any other; ioredis' own errors become the typed errors of `errors.ts`. ioredis
@@ -15,23 +15,25 @@
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import type { Buffer } from "node:buffer";
 import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
-import { withDeadline } from "../util/deadline.ts";
+import { withDeadline } from "../util/clock.ts";
 import { concatBytes } from "../util/bytes.ts";
-import type { RedisAddress } from "./address.ts";
+import type { RedisAddress, RedisTlsOptions } from "./address.ts";
 import {
   ageDeadlineMillis,
   argBytes,
   errorFromReply,
+  notConnected,
   type RedisArg,
   type RedisNode,
   type RedisReply,
   type RedisTransport,
 } from "./transport.ts";
+import { CHUNK_BYTES, HEADER_BYTES } from "./value_format.ts";
 
 type Client = Redis | Cluster;
 
 /** The most a single value holds (a header and a chunk), for a get's deadline. */
-const VALUE_BYTES = (1 << 20) + 72;
+const VALUE_BYTES = CHUNK_BYTES + HEADER_BYTES;
 
 /** What ioredis is given: Cluster nodes, or Sentinels and a master group's name. */
 export interface IoredisTransportOptions {
@@ -44,7 +46,7 @@ export interface IoredisTransportOptions {
   /** Password, for every node. */
   password?: string;
   /** TLS: present to use it, with an optional CA and client certificate (PEM). */
-  tls?: { ca?: string; cert?: string; key?: string };
+  tls?: RedisTlsOptions;
   /** The description for messages. */
   description: string;
   /** The deadline for each command, in milliseconds. */
@@ -134,10 +136,7 @@ export class IoredisTransport implements RedisTransport {
   async #connected(): Promise<{ client: Client; ioredis: Ioredis }> {
     const loaded = await this.#client;
     if (loaded.client.status !== "ready" && !(await this.#ready)) {
-      throw new RemoteUnavailableError(
-        `${this.description} is not connected` +
-          (this.#lastError === undefined ? "" : ` (${this.#lastError.message})`),
-      );
+      throw notConnected(this.description, this.#lastError);
     }
     return loaded;
   }

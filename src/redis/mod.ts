@@ -5,15 +5,21 @@
  * for round trips and the keys under a prefix.
  *
  * @example Share a local store through Redis
- * ```ts ignore
- * import { DiskStore, Logger, RemoteBackedStore } from "@gocacheprog/gocacheprog";
- * import { openRedisStore } from "@gocacheprog/gocacheprog/redis";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DiskStore, Logger, RemoteBackedStore } from "../../mod.ts";
+ * import { openRedisStore } from "./mod.ts";
  *
+ * const dir = await Deno.makeTempDir();
  * const store = new RemoteBackedStore({
- *   local: await DiskStore.open("/var/cache/go-build"),
- *   remote: openRedisStore({ urls: ["redis://cache.internal:6379"] }),
- *   logger: new Logger(),
+ *   local: await DiskStore.open(dir),
+ *   // In real use, say redis://cache.internal:6379; nothing listens on port 1 here.
+ *   remote: openRedisStore({ urls: ["redis://127.0.0.1:1"] }),
+ *   logger: new Logger(() => {}),
  * });
+ * assert.equal(await store.get("ab".repeat(32)), undefined, "a miss, from local disk");
+ * await store.close();
+ * await Deno.remove(dir, { recursive: true });
  * ```
  *
  * @module
@@ -21,9 +27,11 @@
 
 export { openRedisStore, RedisStore } from "./redis_store.ts";
 export type { Encoding, RedisStoreOptions } from "./redis_store.ts";
-export { openRedisAdmin, RedisAdmin } from "./admin.ts";
+export { formatRedisMemory, openRedisAdmin, RedisAdmin } from "./admin.ts";
 export type { RedisAdminOptions, RedisMemory } from "./admin.ts";
-export type { RedisConnectOptions, RedisTlsOptions } from "./connect.ts";
+export type { RedisConnectOptions } from "./connect.ts";
+export { InvalidRedisAddressError } from "./address.ts";
+export type { RedisTlsOptions } from "./address.ts";
 export { DEFAULT_REDIS_TTL_MILLIS, DEFAULT_SENTINEL_NAME } from "./defaults.ts";
 export { errorFromReply, RedisReplyError } from "./transport.ts";
 export type {

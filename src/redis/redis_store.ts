@@ -8,13 +8,15 @@
  * (`GETEX ... PX`), so entries in use never expire, except in read-only mode, which
  * reads with `GET` so that a `+@read` user or a replica can serve it. Every command has
  * a deadline. Gets the go command waits on, background fetches and uploads each travel
- * on a lane of their own.
+ * on a lane of their own. Manifests are in `redis_manifests.ts`, compression in
+ * `compression.ts`.
  *
  * @module
  */
 
 import {
   bytesReader,
+  type ManifestWrite,
   type RemoteEntry,
   type RemoteGetOptions,
   type RemoteStore,
@@ -31,50 +33,22 @@ import {
   entryKey,
   HEADER_BYTES,
   keyNamespace,
-  manifestKey,
   MAX_COMPRESSED_BODY_BYTES,
 } from "./value_format.ts";
 import type { Encoding } from "./value_format.ts";
-import {
-  MANIFEST_HEADER_BYTES,
-  MANIFEST_RECORD_BYTES,
-  MAX_MANIFEST_RECORDS,
-} from "../tiered/manifest.ts";
 import { openTransport, type RedisConnectOptions } from "./connect.ts";
 import { type Lane, type RedisArg, type RedisTransport, valueOrNull } from "./transport.ts";
 import { DEFAULT_REDIS_TTL_MILLIS } from "./defaults.ts";
+import { COMPRESS_MIN_BYTES, compressZstd, decompressZstd } from "./compression.ts";
+import { readManifests, writeManifest } from "./redis_manifests.ts";
 
 export type { Encoding } from "./value_format.ts";
-
-/**
- * Adds records to a manifest in one step: append when the stored header names the same
- * CI job (bytes 8-23), replace otherwise; never beyond the size limit; then expire like
- * entries. One key, so it runs on any Cluster node that holds it.
- */
-const MANIFEST_SCRIPT = `
-local key = KEYS[1]
-if redis.call('GETRANGE', key, 8, 23) == ARGV[1] then
-  if redis.call('STRLEN', key) + string.len(ARGV[3]) <= tonumber(ARGV[5]) then
-    redis.call('APPEND', key, ARGV[3])
-  end
-else
-  redis.call('SET', key, ARGV[2] .. string.sub(ARGV[3], 1, tonumber(ARGV[5]) - string.len(ARGV[2])))
-end
-redis.call('PEXPIRE', key, ARGV[4])
-return 1
-`;
-
-/** Bodies smaller than this are stored uncompressed even with compression on. */
-const COMPRESS_MIN_BYTES = 1024;
 
 /** How many chunk keys are fetched at once: bounds the memory a big entry holds in flight. */
 const CHUNK_WINDOW = 8;
 
 /** How many chunks an upload has in flight: at most this many MiB of its body in memory. */
 const UPLOAD_WINDOW = 4;
-
-/** The most a manifest holds: readers read no more, and writers never write more. */
-const MAX_MANIFEST_BYTES = MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES;
 
 /** Options for {@linkcode openRedisStore}. */
 export interface RedisStoreOptions extends RedisConnectOptions {
@@ -109,17 +83,22 @@ export interface RedisStoreOptions extends RedisConnectOptions {
  * Creates a Redis store and starts connecting in the background.
  *
  * @example Share entries through a standalone Redis
- * ```ts ignore
- * import { openRedisStore } from "@gocacheprog/gocacheprog/redis";
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openRedisStore } from "./redis_store.ts";
  *
- * const redis = openRedisStore({ urls: ["redis://cache.internal:6379"], prefix: "team-a" });
+ * // Nothing listens on port 1 here; a real address is redis://cache.internal:6379.
+ * const redis = openRedisStore({ urls: ["redis://127.0.0.1:1"], prefix: "team-a" });
+ * assert.equal(redis.description, "Redis 127.0.0.1:1");
  * if (await redis.ready()) console.log(await redis.get("ab".repeat(32)));
+ * else assert.ok(redis.lastError !== undefined, "it says why");
  * await redis.close();
  * ```
  *
  * @param options Where, how, and the key namespace.
  * @returns The store at once; see {@linkcode RedisStore.ready}.
- * @throws {TypeError} If an address cannot be read; the message never repeats a password.
+ * @throws {InvalidRedisAddressError} If an address cannot be read; the message never
+ * repeats a password.
  */
 export function openRedisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(openTransport(options), options);
@@ -196,22 +175,8 @@ export class RedisStore implements RemoteStore {
       throw new EntryTooLargeError(header.size, options.maxBytes);
     }
     const stored = await this.#rest(actionId, header, head, background);
-    let body: Uint8Array = stored;
-    if (header.encoding === "zstd") {
-      const { zstdDecompressSync } = await import("node:zlib");
-      try {
-        // Never more than the header says (which decodeHeader bounds): a value that
-        // expands beyond it stops at once, whatever it would expand to.
-        const decompressed = zstdDecompressSync(stored, { maxOutputLength: header.size });
-        body = new Uint8Array(
-          decompressed.buffer,
-          decompressed.byteOffset,
-          decompressed.byteLength,
-        );
-      } catch {
-        throw new CorruptEntryError("its compressed body cannot be decompressed");
-      }
-    }
+    // Never more than the header says (which decodeHeader bounds).
+    const body = header.encoding === "zstd" ? await decompressZstd(stored, header.size) : stored;
     if (body.length !== header.size) {
       throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
     }
@@ -306,12 +271,9 @@ export class RedisStore implements RemoteStore {
       this.#compress === "zstd" && entry.size >= COMPRESS_MIN_BYTES &&
       entry.size <= MAX_COMPRESSED_BODY_BYTES
     ) {
-      const { zstdCompressSync } = await import("node:zlib");
-      const compressed = zstdCompressSync(await body.read(0, entry.size));
-      if (compressed.length < entry.size) {
-        body = bytesReader(
-          new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.length),
-        );
+      const compressed = await compressZstd(await body.read(0, entry.size));
+      if (compressed !== undefined) {
+        body = bytesReader(compressed);
         encoding = "zstd";
       }
     }
@@ -332,24 +294,13 @@ export class RedisStore implements RemoteStore {
   }
 
   /**
-   * Reads build manifests, at most their size limit each (`GETRANGE`: a value written by
-   * someone else may be any size), without extending their life.
+   * Reads build manifests, at most their size limit each, without extending their life.
    *
    * @param names The manifests' names.
    * @returns Each manifest's bytes, or `undefined` where there is none.
    */
-  async readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
-    const last = String(MAX_MANIFEST_BYTES - 1);
-    const values = await Promise.all(
-      names.map((name) =>
-        this.#send(["GETRANGE", manifestKey(this.#namespace, name), "0", last], "background")
-      ),
-    );
-    // GETRANGE answers a missing key with an empty value, which no manifest is.
-    return values.map((value) => {
-      const bytes = valueOrNull(value, "GETRANGE");
-      return bytes === null || bytes.length === 0 ? undefined : bytes;
-    });
+  readManifests(names: readonly string[]): Promise<(Uint8Array | undefined)[]> {
+    return readManifests((args, lane) => this.#send(args, lane), this.#namespace, names);
   }
 
   /**
@@ -359,21 +310,12 @@ export class RedisStore implements RemoteStore {
    * @param name The manifest's name.
    * @param manifest The job's identity hash, a header for a new manifest, and the records.
    */
-  async writeManifest(
-    name: string,
-    manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
-  ): Promise<void> {
-    await this.#send([
-      "EVAL",
-      MANIFEST_SCRIPT,
-      "1",
-      manifestKey(this.#namespace, name),
-      Uint8Array.fromHex(manifest.jobHash),
-      manifest.header,
-      manifest.records,
-      this.#ttl,
-      String(MAX_MANIFEST_BYTES),
-    ], "upload");
+  writeManifest(name: string, manifest: ManifestWrite): Promise<void> {
+    return writeManifest(
+      (args, lane) => this.#send(args, lane),
+      { namespace: this.#namespace, name, ttlMillis: this.#ttl },
+      manifest,
+    );
   }
 
   /**

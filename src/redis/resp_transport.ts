@@ -2,22 +2,22 @@
  * The transport for a standalone Redis server: our own RESP connections
  * (`resp_connection.ts`), one per lane, so that neither a prefetch's bulk transfers nor
  * an upload's ever delay a get the go command waits on. ioredis is never loaded for a
- * standalone server: it took about 80 ms of the thread to load in every go command, read
- * values at a quarter of our connection's speed, and needs the whole environment
- * (measured; see the README).
+ * standalone server: it is slower to load and to read values, and needs the whole
+ * environment (measured in the README's Design section).
  *
- * Commands have progress deadlines (see `resp_connection.ts`), so a big transfer on a
+ * Commands have progress deadlines (see `progress_watchdog.ts`), so a big transfer on a
  * slow link is never taken for a dead server.
  *
  * @module
  */
 
-import { messageOf, RemoteUnavailableError } from "../errors.ts";
-import { withDeadline } from "../util/deadline.ts";
+import { messageOf } from "../errors.ts";
+import { withDeadline } from "../util/clock.ts";
 import { RespConnection, type RespConnectionOptions } from "./resp_connection.ts";
 import {
   FLOOR_BYTES_PER_SECOND,
   type Lane,
+  notConnected,
   type RedisArg,
   type RedisNode,
   type RedisReply,
@@ -93,12 +93,7 @@ export class RespTransport implements RedisTransport {
     const connection = slot.current;
     if (connection !== undefined) return connection.command(args, options?.into);
     return slot.open().then((opened) => {
-      if (opened === undefined) {
-        throw new RemoteUnavailableError(
-          `${this.description} is not connected` +
-            (this.#lastError === undefined ? "" : ` (${this.#lastError.message})`),
-        );
-      }
+      if (opened === undefined) throw notConnected(this.description, this.#lastError);
       // A connection that fails (a missed deadline among others) closes itself; the lane
       // opens a new one for the next command.
       return opened.command(args, options?.into);

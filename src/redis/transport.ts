@@ -11,7 +11,7 @@
  * @module
  */
 
-import { RemoteAuthError, RemoteFullError } from "../errors.ts";
+import { RemoteAuthError, RemoteFullError, RemoteUnavailableError } from "../errors.ts";
 
 /**
  * A command argument: text, binary bytes sent as they are, or a value made of several
@@ -183,4 +183,22 @@ export function valueOrNull(reply: RedisReply, command: string): Uint8Array | nu
 export function argBytes(arg: RedisArg): number {
   if (typeof arg === "string" || arg instanceof Uint8Array) return arg.length;
   return arg.reduce((sum, part) => sum + part.length, 0);
+}
+
+/**
+ * The error for a command sent while there is no connection, naming the server and the
+ * latest connection error.
+ *
+ * @param description Where the server is.
+ * @param lastError The latest connection error, if any.
+ * @returns The error.
+ */
+export function notConnected(
+  description: string,
+  lastError: Error | undefined,
+): RemoteUnavailableError {
+  return new RemoteUnavailableError(
+    `${description} is not connected` + (lastError === undefined ? "" : ` (${lastError.message})`),
+    { cause: lastError },
+  );
 }

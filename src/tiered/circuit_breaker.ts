@@ -6,6 +6,9 @@
  * @module
  */
 
+import { type Clock, SYSTEM_CLOCK } from "../util/clock.ts";
+import { DEFAULT_BREAKER_COOLDOWN_MILLIS, DEFAULT_BREAKER_FAILURE_THRESHOLD } from "./defaults.ts";
+
 /** Options for {@linkcode CircuitBreaker}. */
 export interface CircuitBreakerOptions {
   /**
@@ -20,6 +23,8 @@ export interface CircuitBreakerOptions {
    * @default {5000}
    */
   cooldownMillis?: number;
+  /** The clock cooldowns are measured on; the system's unless given. */
+  clock?: Clock;
   /** Called each time the breaker opens, with the reason. */
   onOpen?: (reason: string) => void;
   /** Called each time the breaker closes again. */
@@ -29,26 +34,40 @@ export interface CircuitBreakerOptions {
 /** The state of a {@linkcode CircuitBreaker}. */
 export type BreakerState = "closed" | "open";
 
-/** Counts failures and says whether the remote may be used. */
+/**
+ * Counts failures and says whether the remote may be used.
+ *
+ * @example Opened by three errors in a row, closed by a success
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CircuitBreaker } from "./circuit_breaker.ts";
+ *
+ * const breaker = new CircuitBreaker();
+ * for (let i = 0; i < 3; i++) breaker.recordFailure("connection reset");
+ * assert.equal(breaker.state, "open");
+ * breaker.recordSuccess();
+ * assert.equal(breaker.allows(), true);
+ * ```
+ */
 export class CircuitBreaker {
   #failureThreshold: number;
   #cooldownMillis: number;
+  #clock: Clock;
   #onOpen: (reason: string) => void;
   #onClose: () => void;
   #consecutiveFailures = 0;
   #openedAt = 0;
   #state: BreakerState = "closed";
-  /** How many times the breaker has opened. */
-  trips = 0;
 
   /**
    * Creates a closed breaker.
    *
-   * @param options Thresholds and the open callback.
+   * @param options Thresholds, the clock and the callbacks.
    */
   constructor(options: CircuitBreakerOptions = {}) {
-    this.#failureThreshold = options.failureThreshold ?? 3;
-    this.#cooldownMillis = options.cooldownMillis ?? 5000;
+    this.#failureThreshold = options.failureThreshold ?? DEFAULT_BREAKER_FAILURE_THRESHOLD;
+    this.#cooldownMillis = options.cooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#onOpen = options.onOpen ?? (() => {});
     this.#onClose = options.onClose ?? (() => {});
   }
@@ -70,23 +89,21 @@ export class CircuitBreaker {
   /**
    * Whether it is time to probe the remote: the breaker is open and has cooled down.
    *
-   * @param now The current time from `performance.now()`.
    * @returns `true` when a probe should be sent.
    */
-  shouldProbe(now: number = performance.now()): boolean {
-    return this.#state === "open" && now - this.#openedAt >= this.#cooldownMillis;
+  shouldProbe(): boolean {
+    return this.#state === "open" && this.cooldownLeft() === 0;
   }
 
   /**
    * How long until a probe is due.
    *
-   * @param now The current time from `performance.now()`.
    * @returns Milliseconds until {@linkcode CircuitBreaker.shouldProbe} says yes; 0 when it
    * does now, or when the breaker is closed.
    */
-  cooldownLeft(now: number = performance.now()): number {
+  cooldownLeft(): number {
     if (this.#state === "closed") return 0;
-    return Math.max(0, this.#openedAt + this.#cooldownMillis - now);
+    return Math.max(0, this.#openedAt + this.#cooldownMillis - this.#clock.now());
   }
 
   /** Records a success: closes the breaker and clears the failure count. */
@@ -107,13 +124,12 @@ export class CircuitBreaker {
   recordFailure(reason: string, immediate = false): void {
     this.#consecutiveFailures++;
     if (this.#state === "open") {
-      this.#openedAt = performance.now(); // a failed probe: cool down again
+      this.#openedAt = this.#clock.now(); // a failed probe: cool down again
       return;
     }
     if (immediate || this.#consecutiveFailures >= this.#failureThreshold) {
       this.#state = "open";
-      this.#openedAt = performance.now();
-      this.trips++;
+      this.#openedAt = this.#clock.now();
       this.#onOpen(reason);
     }
   }

@@ -10,11 +10,11 @@
  */
 
 import type { Hit, LocalStore } from "../store.ts";
+import type { Counted, Counters } from "../metrics.ts";
 import { loadSha256 } from "../util/sha256.ts";
 import { subkey } from "./subkey.ts";
 import type { Fetcher } from "./fetcher.ts";
 import type { RemoteLink } from "./remote_link.ts";
-import type { TierMetrics } from "./tier_metrics.ts";
 
 /** Companions fetched before judging whether they pay. */
 const TRIAL = 64;
@@ -32,19 +32,18 @@ export interface CompanionsOptions {
   fetcher: Fetcher;
   /** Says whether the remote may be asked. */
   link: RemoteLink;
-  /** The tier's counters: companions fetched and used. */
-  metrics: TierMetrics;
 }
 
-/** Fetches each remote fetch's stdout companion alongside it. */
-export class Companions {
+/** Fetches each demand fetch's stdout companion alongside it. */
+export class Companions implements Counted {
   #enabled: boolean;
   #local: LocalStore;
   #fetcher: Fetcher;
   #link: RemoteLink;
-  #metrics: TierMetrics;
   /** Companions stored locally ahead of the go command's get for them. */
   #stored = new Set<string>();
+  #fetched = 0;
+  #used = 0;
 
   /**
    * Creates the companion fetcher.
@@ -56,7 +55,16 @@ export class Companions {
     this.#local = options.local;
     this.#fetcher = options.fetcher;
     this.#link = options.link;
-    this.#metrics = options.metrics;
+  }
+
+  /**
+   * The counters: companions stored with their compile (`companionsFetched`), and of
+   * those, the ones the go command then asked for (`companionsUsed`).
+   *
+   * @returns The counters.
+   */
+  counters(): Counters {
+    return { companionsFetched: this.#fetched, companionsUsed: this.#used };
   }
 
   /**
@@ -65,7 +73,7 @@ export class Companions {
    * @param actionId The ActionID the go command asked for.
    */
   noteGet(actionId: string): void {
-    if (this.#stored.delete(actionId)) this.#metrics.companionsUsed++;
+    if (this.#stored.delete(actionId)) this.#used++;
   }
 
   /**
@@ -76,23 +84,17 @@ export class Companions {
    * @param fetch Its fetch.
    */
   follow(actionId: string, fetch: Promise<Hit | undefined>): void {
-    const metrics = this.#metrics;
-    if (
-      !this.#enabled ||
-      (metrics.companionsFetched >= TRIAL &&
-        metrics.companionsUsed < metrics.companionsFetched * MIN_USE)
-    ) {
+    if (!this.#enabled || (this.#fetched >= TRIAL && this.#used < this.#fetched * MIN_USE)) {
       return;
     }
     loadSha256().then((sha256) => {
       const companion = subkey(sha256, actionId, "stdout");
       if (this.#fetcher.isFetching(companion) || !this.#link.allows()) return;
-      const local = this.#local.get(companion);
-      if (local instanceof Promise || local !== undefined) return;
-      const companionFetch = this.#fetcher.fetch(companion);
+      if (this.#local.has(companion)) return;
+      const companionFetch = this.#fetcher.fetch(companion, "companion");
       Promise.all([fetch, companionFetch]).then(([hit, companionHit]) => {
         if (hit !== undefined && companionHit !== undefined) {
-          metrics.companionsFetched++;
+          this.#fetched++;
           this.#stored.add(companion);
         }
       }, () => {});

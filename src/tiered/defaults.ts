@@ -1,8 +1,8 @@
 /**
- * The remote tier's defaults, in a module of their own: the command line imports them
- * for its flag table before the handshake, and must not load the tier's code to do so
- * (every go command starts this program, and every module evaluated before the
- * handshake delays it).
+ * The remote tier's defaults, each defined once, in a module of their own: the command
+ * line imports them for its flag table before the handshake, and must not load the
+ * tier's code to do so (every go command starts this program, and every module
+ * evaluated before the handshake delays it).
  *
  * @module
  */
@@ -16,5 +16,20 @@ export const DEFAULT_MAX_QUEUED_UPLOADS = 10_000;
 /** At close, how long to wait for uploads still queued or running, unless configured. */
 export const DEFAULT_UPLOAD_WAIT_MILLIS = 5000;
 
+/** Bytes of upload bodies held in memory at once, beyond the first upload. */
+export const UPLOAD_BYTES_IN_FLIGHT = 128 << 20;
+
 /** The default prefetch budget: more than a large build's entries. */
 export const DEFAULT_PREFETCH_MAX_BYTES = 4 * 1024 ** 3;
+
+/** Prefetched entries in flight at most, unless configured. */
+export const DEFAULT_PREFETCH_WINDOW = 32;
+
+/** Prefetched bytes in flight at most (beyond the first entry), unless configured. */
+export const DEFAULT_PREFETCH_WINDOW_BYTES = 32 << 20;
+
+/** How long the circuit breaker stays open before a probe, unless configured. */
+export const DEFAULT_BREAKER_COOLDOWN_MILLIS = 5000;
+
+/** Errors in a row that open the circuit breaker (a missed deadline opens it at once). */
+export const DEFAULT_BREAKER_FAILURE_THRESHOLD = 3;

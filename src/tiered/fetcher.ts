@@ -1,92 +1,88 @@
 /**
  * Fetching entries from the remote into the local store: one fetch per action however
- * many gets and prefetches want it, every value verified (size, and SHA-256 equal to its
- * OutputID) before it is stored, a corrupt one counted, said once and removed.
+ * many gets, companions and prefetches want it, every value checked by the local store
+ * (its size, and its SHA-256 against its OutputID) before it is stored, a corrupt one
+ * counted, said once and removed.
  *
- * A demand fetch (a get the go command waits on) writes the output with synchronous
- * calls, which answer sooner, and is answered before the action entry is written. A
- * background fetch (a prefetch) hashes and writes on Deno's thread pool, so that the go
- * command's requests are not held behind it (except in the `prefetch` command, which
- * serves no go command), and its failures are the prefetch's own: they never count
- * against the circuit breaker.
+ * Fetches are made for one of three purposes. A `demand` fetch is a get the go command
+ * waits on: the local store answers it as soon as it can, its outcome is counted, and
+ * its failures count against the circuit breaker. A `companion` fetch rides in the same
+ * round trip as a demand fetch (see `companions.ts`): its failures count against the
+ * breaker too, and its outcome is the companions' to count. A `prefetch` is background
+ * work nobody waits on: stored off the event loop's thread, its failures rejected to the
+ * prefetch, and never held against the breaker.
  *
  * @module
  */
 
-import type { Hit, LocalStore, RemoteEntry, RemoteStore } from "../store.ts";
-import { CorruptEntryError } from "../errors.ts";
-import type { Logger } from "../util/log.ts";
-import { loadSha256, sha256HexOffThread } from "../util/sha256.ts";
-import type { RemoteLink } from "./remote_link.ts";
-import type { TierMetrics } from "./tier_metrics.ts";
+import type { Hit, RemoteEntry, RemoteStore } from "../store.ts";
+import type { Counted, Counters } from "../metrics.ts";
+import { ClosedError, CorruptEntryError, messageOf } from "../errors.ts";
+import type { TierContext } from "./tier_context.ts";
 
 /** Actions remembered as missing remotely; a build has far fewer. */
 const MAX_REMEMBERED_MISSES = 100_000;
 
-/** How one fetch is made. */
-export interface FetchOptions {
-  /**
-   * Background work (a prefetch): counted apart, hashed and written off the event loop's
-   * thread, its failures rejected rather than counted against the breaker.
-   *
-   * @default {false}
-   */
-  background?: boolean;
-  /** The largest entry wanted (a prefetch's claim); a larger one is refused unread. */
-  maxBytes?: number;
-}
+/** Why an entry is fetched; see the module's documentation. */
+export type FetchPurpose = "demand" | "companion" | "prefetch";
 
-/** Options for {@linkcode Fetcher}. */
-export interface FetcherOptions {
-  /** The link to the remote. */
-  link: RemoteLink;
-  /** Where fetched entries are stored. */
-  local: LocalStore;
-  /** The tier's counters. */
-  metrics: TierMetrics;
-  /** Where the one corrupt-entry warning goes. */
-  logger: Logger;
-  /** Never write to the remote, not even to delete a corrupt value. */
-  readOnly: boolean;
-  /**
-   * Hash and write background fetches on the event loop's thread, as demand fetches
-   * are: for a process that serves no go command (the `prefetch` command), where
-   * nothing waits on that thread and its synchronous calls finish sooner (hashing at
-   * about 1.7 GB/s against 1.1, files created in about half the time).
-   *
-   * @default {false}
-   */
-  prefetchOnEventLoop?: boolean;
-}
+/** How one fetch ended, when the remote did not fail. */
+type FetchResult =
+  | { kind: "hit"; hit: Hit }
+  | { kind: "miss" }
+  | { kind: "corrupt" }
+  /** The remote could not be asked: down, or still connecting past the deadline. */
+  | { kind: "unavailable" }
+  | { kind: "failed"; error: unknown };
 
-/** Fetches remote entries into the local store, verified, one fetch per action. */
-export class Fetcher {
-  #link: RemoteLink;
-  #local: LocalStore;
-  #metrics: TierMetrics;
-  #logger: Logger;
-  #readOnly: boolean;
-  #prefetchOnEventLoop: boolean;
-  #fetches = new Map<string, Promise<Hit | undefined>>();
+/** Fetches remote entries into the local store, checked, one fetch per action. */
+export class Fetcher implements Counted {
+  #context: TierContext;
+  #fetches = new Map<string, Promise<FetchResult>>();
   /** Actions the remote did not have, this session: their uploads need not ask again. */
   #missedRemotely = new Set<string>();
+  #counts = {
+    demandRoundTrips: 0,
+    demandJoined: 0,
+    demandSkipped: 0,
+    demandFound: 0,
+    demandMisses: 0,
+    demandErrors: 0,
+    demandCorrupt: 0,
+    demandWaitMillis: 0,
+    corrupt: 0,
+    bytesDownloaded: 0,
+  };
 
   /**
    * Creates a fetcher.
    *
-   * @param options The link, the local store and where to report.
+   * @param context The link, the local store and where to report.
    */
-  constructor(options: FetcherOptions) {
-    this.#link = options.link;
-    this.#local = options.local;
-    this.#metrics = options.metrics;
-    this.#logger = options.logger;
-    this.#readOnly = options.readOnly;
-    this.#prefetchOnEventLoop = options.prefetchOnEventLoop ?? false;
+  constructor(context: TierContext) {
+    this.#context = context;
   }
 
-  /** Whether a fetch is in flight. */
-  get active(): boolean {
+  /**
+   * The fetcher's counters. Of the go command's gets that missed locally (`demand`),
+   * each ends in exactly one of `demandFound`, `demandMisses`, `demandErrors`,
+   * `demandCorrupt` and `demandSkipped` (not asked); each that asked made a round trip
+   * of its own (`demandRoundTrips`) or joined a fetch in flight (`demandJoined`).
+   * `demandWaitMillis` is the time they waited. `corrupt` and `bytesDownloaded` count
+   * every fetch, whatever its purpose.
+   *
+   * @returns The counters.
+   */
+  counters(): Counters {
+    return { ...this.#counts };
+  }
+
+  /**
+   * Whether a fetch is in flight.
+   *
+   * @returns `true` while one is.
+   */
+  busy(): boolean {
     return this.#fetches.size > 0;
   }
 
@@ -102,38 +98,73 @@ export class Fetcher {
 
   /**
    * Fetches for a get the go command waits on. While the remote may not be asked, it is
-   * a miss at once. A fetch already in flight (a prefetch, say) is joined; if it fails
-   * (the prefetch's own failure, such as a manifest's wrong size), the get fetches for
-   * itself.
+   * a miss at once. A fetch already in flight (a prefetch, say) is joined; if it could
+   * not get an answer (the prefetch's own failure, such as a manifest's wrong size), the
+   * get fetches for itself. A remote failure is a miss; a failure to store locally is
+   * the get's error.
    *
    * @param actionId The ActionID in hex.
    * @returns The hit, or `undefined` on a miss, at once or as a promise.
    */
   demand(actionId: string): Hit | undefined | Promise<Hit | undefined> {
-    if (!this.#link.allowsOrProbe()) {
-      this.#metrics.skipped++;
+    const counts = this.#counts;
+    if (!this.#context.link.allowsOrProbe()) {
+      counts.demandSkipped++;
       return undefined;
     }
+    const started = this.#context.clock.now();
+    const own = () => this.#shared(actionId, "demand");
     const pending = this.#fetches.get(actionId);
-    if (pending !== undefined) return pending.catch(() => this.fetch(actionId));
-    return this.fetch(actionId);
+    const result = pending === undefined ? own() : pending.then((joined) => {
+      if (joined.kind === "failed" || joined.kind === "unavailable") return own();
+      counts.demandJoined++;
+      return joined;
+    }, own);
+    return result.then((outcome) => {
+      counts.demandWaitMillis += this.#context.clock.now() - started;
+      switch (outcome.kind) {
+        case "hit":
+          counts.demandFound++;
+          return outcome.hit;
+        case "miss":
+          counts.demandMisses++;
+          if (this.#missedRemotely.size < MAX_REMEMBERED_MISSES) {
+            this.#missedRemotely.add(actionId);
+          }
+          return undefined;
+        case "corrupt":
+          counts.demandCorrupt++;
+          return undefined;
+        case "unavailable":
+          counts.demandSkipped++;
+          return undefined;
+        case "failed":
+          counts.demandErrors++;
+          return undefined;
+      }
+    });
   }
 
   /**
-   * Fetches an entry into the local store, or joins the fetch in flight for it.
+   * Fetches an entry into the local store for a companion or a prefetch, or joins the
+   * fetch in flight for it.
    *
    * @param actionId The ActionID in hex.
-   * @param options `background` for a prefetch (counted apart, its hash and writes off
-   * the event loop's thread, and its failures rejected rather than counted against the
-   * breaker), and the largest entry wanted.
-   * @returns The hit, or `undefined` when the remote does not have a valid entry.
+   * @param purpose `companion` or `prefetch`.
+   * @param maxBytes The largest entry wanted (a prefetch's claim); a larger one is
+   * refused unread.
+   * @returns The hit, or `undefined` when the remote has no valid entry, or could not be
+   * asked. A companion's remote failure is `undefined` too; a prefetch's rejects.
    */
-  fetch(actionId: string, options: FetchOptions = {}): Promise<Hit | undefined> {
-    const pending = this.#fetches.get(actionId);
-    if (pending !== undefined) return pending;
-    const fetch = this.#fetch(actionId, options).finally(() => this.#fetches.delete(actionId));
-    this.#fetches.set(actionId, fetch);
-    return fetch;
+  async fetch(
+    actionId: string,
+    purpose: Exclude<FetchPurpose, "demand">,
+    maxBytes?: number,
+  ): Promise<Hit | undefined> {
+    const outcome = await this.#shared(actionId, purpose, maxBytes);
+    if (outcome.kind === "hit") return outcome.hit;
+    if (outcome.kind === "failed" && purpose === "prefetch") throw outcome.error;
+    return undefined;
   }
 
   /**
@@ -147,101 +178,66 @@ export class Fetcher {
     return this.#missedRemotely.delete(actionId);
   }
 
-  async #fetch(actionId: string, options: FetchOptions): Promise<Hit | undefined> {
-    const background = options.background ?? false;
-    const remote = await this.#link.acquire();
-    if (remote === undefined) {
-      if (!background) this.#metrics.skipped++;
-      return undefined;
-    }
-    const metrics = this.#metrics;
-    const started = performance.now();
+  /** The fetch in flight for an action, or a new one. */
+  #shared(actionId: string, purpose: FetchPurpose, maxBytes?: number): Promise<FetchResult> {
+    const pending = this.#fetches.get(actionId);
+    if (pending !== undefined) return pending;
+    const fetch = this.#fetch(actionId, purpose, maxBytes).finally(() =>
+      this.#fetches.delete(actionId)
+    );
+    this.#fetches.set(actionId, fetch);
+    return fetch;
+  }
+
+  async #fetch(actionId: string, purpose: FetchPurpose, maxBytes?: number): Promise<FetchResult> {
+    const { link, local } = this.#context;
+    const remote = await link.untilConnectedOrDeadline();
+    if (remote === undefined) return { kind: "unavailable" };
+    if (purpose === "demand") this.#counts.demandRoundTrips++;
     let entry: RemoteEntry | undefined;
     try {
       entry = await remote.get(
         actionId,
-        background
-          ? {
-            background,
-            ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
-          }
+        purpose === "prefetch"
+          ? { background: true, ...(maxBytes === undefined ? {} : { maxBytes }) }
           : undefined,
       );
-      this.#link.succeeded();
+      link.succeeded();
     } catch (error) {
-      metrics.remoteMillis += performance.now() - started;
-      if (error instanceof CorruptEntryError) {
-        this.#corrupt(remote, actionId, error.message);
-        return undefined;
-      }
-      if (background) throw error;
-      metrics.remoteErrors++;
-      this.#link.failed(error);
-      return undefined;
+      if (error instanceof CorruptEntryError) return this.#corrupt(remote, actionId, error);
+      // Cut off by our own close: nothing failed, and nobody is waiting.
+      if (error instanceof ClosedError || link.closed) return { kind: "unavailable" };
+      if (purpose !== "prefetch") link.failed(error);
+      return { kind: "failed", error };
     }
-    metrics.remoteMillis += performance.now() - started;
-    if (entry === undefined) {
-      if (background) return undefined;
-      metrics.remoteMisses++;
-      if (this.#missedRemotely.size < MAX_REMEMBERED_MISSES) this.#missedRemotely.add(actionId);
-      return undefined;
+    if (entry === undefined) return { kind: "miss" };
+    const { body, ...description } = entry;
+    let stored: Hit;
+    try {
+      stored = await local.storeFetched(
+        { actionId, ...description },
+        body,
+        purpose === "prefetch" ? "background" : "demand",
+      );
+    } catch (error) {
+      if (error instanceof CorruptEntryError) return this.#corrupt(remote, actionId, error);
+      throw error;
     }
-    const offThread = background && !this.#prefetchOnEventLoop;
-    const problem = await verify(entry, offThread);
-    if (problem !== undefined) {
-      this.#corrupt(remote, actionId, problem);
-      return undefined;
-    }
-    const stored = await this.#store(actionId, entry, offThread);
-    if (!background) metrics.remoteHits++;
-    metrics.bytesDownloaded += entry.size;
-    return {
-      ...stored,
-      source: "remote",
-      ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
-    };
+    this.#counts.bytesDownloaded += entry.size;
+    const hit: Hit = { ...stored, source: "remote" };
+    if (entry.computeMillis !== undefined) hit.computeMillis = entry.computeMillis;
+    return { kind: "hit", hit };
   }
 
-  /** Writes a verified entry to the local store, off the event loop's thread or not. */
-  async #store(actionId: string, entry: RemoteEntry, offThread: boolean): Promise<Hit> {
-    const request = {
-      actionId,
-      outputId: entry.outputId,
-      size: entry.size,
-      timeNanos: entry.timeNanos,
-      ...(entry.computeMillis === undefined ? {} : { computeMillis: entry.computeMillis }),
-    };
-    if (offThread) return await this.#local.storeInBackground(request, entry.body);
-    return await this.#local.storeForGet(request, entry.body);
-  }
-
-  #corrupt(remote: RemoteStore, actionId: string, problem: string): void {
-    this.#metrics.corrupt++;
-    this.#logger.warnOnce(
+  #corrupt(remote: RemoteStore, actionId: string, error: CorruptEntryError): FetchResult {
+    this.#counts.corrupt++;
+    this.#context.logger.warnOnce(
       "remote-corrupt",
-      `${remote.description} returned a corrupt entry for action ${actionId} (${problem}); ` +
-        "it is treated as a miss and never served (further corrupt entries are counted in " +
-        "the metrics)",
+      `${remote.description} returned a corrupt entry for action ${actionId} ` +
+        `(${messageOf(error)}); it is treated as a miss and never served (further corrupt ` +
+        "entries are counted in the metrics)",
     );
-    if (!this.#readOnly) remote.delete(actionId).catch(() => {});
+    if (!this.#context.readOnly) remote.delete(actionId).catch(() => {});
+    return { kind: "corrupt" };
   }
-}
-
-/**
- * Checks a remote entry against itself; returns what is wrong, or `undefined`. The hash
- * runs off the event loop's thread when asked.
- */
-async function verify(entry: RemoteEntry, offThread: boolean): Promise<string | undefined> {
-  if (entry.body.length !== entry.size) {
-    return `its body is ${entry.body.length} bytes, not ${entry.size}`;
-  }
-  let digest: string;
-  if (offThread) {
-    digest = await sha256HexOffThread(entry.body);
-  } else {
-    const hash = (await loadSha256())();
-    hash.update(entry.body);
-    digest = hash.digestHex();
-  }
-  return digest === entry.outputId ? undefined : "its body's SHA-256 is not its OutputID";
 }

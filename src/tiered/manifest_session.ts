@@ -2,29 +2,26 @@
  * One go command's use of build manifests: at start, read the manifests of this build's
  * scopes (one round trip) and prefetch what is not local; meanwhile, record what the
  * go command hits and puts; at close, write that record to this build's manifests.
- * The manifest format, the scopes and the choice of entries are in `manifest.ts`; the
- * prefetch engine is in `prefetcher.ts`.
+ * The manifest format is in `manifest_format.ts`, the scopes and the choice of entries
+ * in `manifest.ts`, and the prefetch engine in `prefetcher.ts`.
  *
  * @module
  */
 
-import type { LocalStore, RemoteStore } from "../store.ts";
-import { messageOf } from "../errors.ts";
-import type { Logger } from "../util/log.ts";
+import type { RemoteStore } from "../store.ts";
+import type { Counted, Counters } from "../metrics.ts";
+import { ClosedError, messageOf } from "../errors.ts";
 import { sha256HexOfText } from "../util/sha256.ts";
 import {
   decodeManifest,
   encodeManifestHeader,
   encodeManifestRecords,
   type Manifest,
-  ManifestRecorder,
-  type ManifestScopes,
-  selectPrefetch,
-} from "./manifest.ts";
+} from "../manifest_format.ts";
+import { ManifestRecorder, type ManifestScopes, selectPrefetch } from "./manifest.ts";
 import { Prefetcher } from "./prefetcher.ts";
 import type { Fetcher } from "./fetcher.ts";
-import type { RemoteLink } from "./remote_link.ts";
-import type { TierMetrics } from "./tier_metrics.ts";
+import type { TierContext } from "./tier_context.ts";
 
 /** Build manifests: where they are, whether to write them, and how much to prefetch. */
 export interface ManifestOptions {
@@ -36,24 +33,6 @@ export interface ManifestOptions {
   prefetchMaxBytes: number;
 }
 
-/** Options for {@linkcode ManifestSession}. */
-export interface ManifestSessionOptions {
-  /** Where manifests are, and what to do with them. */
-  manifests: ManifestOptions;
-  /** What is already local is not prefetched. */
-  local: LocalStore;
-  /** Fetches prefetched entries, sharing fetches with demand gets. */
-  fetcher: Fetcher;
-  /** Says whether the remote may be written to at close. */
-  link: RemoteLink;
-  /** The tier's counters: the prefetch's are copied into it. */
-  metrics: TierMetrics;
-  /** Where warnings go. */
-  logger: Logger;
-  /** Never write manifests. */
-  readOnly: boolean;
-}
-
 /** The manifest names of a build: its own scope's, its base's and the default's. */
 interface ManifestNames {
   own?: string;
@@ -61,15 +40,21 @@ interface ManifestNames {
   default?: string;
 }
 
+/** The counters before any prefetch has been planned. */
+const NO_PREFETCH = {
+  prefetchPlanned: 0,
+  prefetched: 0,
+  prefetchedBytes: 0,
+  prefetchUsed: 0,
+  prefetchUsedBytes: 0,
+  prefetchMissing: 0,
+};
+
 /** Reads manifests and prefetches at start, records and writes at close. */
-export class ManifestSession {
+export class ManifestSession implements Counted {
   #options: ManifestOptions;
-  #local: LocalStore;
+  #context: TierContext;
   #fetcher: Fetcher;
-  #link: RemoteLink;
-  #metrics: TierMetrics;
-  #logger: Logger;
-  #readOnly: boolean;
   #recorder = new ManifestRecorder();
   #prefetcher: Prefetcher | undefined;
   /** Settles once the manifests have been read and the prefetch, if any, started. */
@@ -80,16 +65,35 @@ export class ManifestSession {
   /**
    * Creates a session; {@linkcode ManifestSession.start} starts the prefetch.
    *
-   * @param options The manifests and the tier's parts.
+   * @param options Where the manifests are, and what to do with them.
+   * @param context The tier's shared pieces.
+   * @param fetcher Fetches prefetched entries, sharing fetches with demand gets.
    */
-  constructor(options: ManifestSessionOptions) {
-    this.#options = options.manifests;
-    this.#local = options.local;
-    this.#fetcher = options.fetcher;
-    this.#link = options.link;
-    this.#metrics = options.metrics;
-    this.#logger = options.logger;
-    this.#readOnly = options.readOnly;
+  constructor(options: ManifestOptions, context: TierContext, fetcher: Fetcher) {
+    this.#options = options;
+    this.#context = context;
+    this.#fetcher = fetcher;
+  }
+
+  /**
+   * The prefetch's counters: entries the manifests named that were not local
+   * (`prefetchPlanned`), fetched (`prefetched`, `prefetchedBytes`), then asked for by the
+   * go command (`prefetchUsed`, `prefetchUsedBytes`), and no longer in the remote
+   * (`prefetchMissing`).
+   *
+   * @returns The counters.
+   */
+  counters(): Counters {
+    const metrics = this.#prefetcher?.metrics;
+    if (metrics === undefined) return { ...NO_PREFETCH };
+    return {
+      prefetchPlanned: metrics.planned,
+      prefetched: metrics.fetched,
+      prefetchedBytes: metrics.fetchedBytes,
+      prefetchUsed: metrics.used,
+      prefetchUsedBytes: metrics.usedBytes,
+      prefetchMissing: metrics.missing,
+    };
   }
 
   /**
@@ -120,9 +124,13 @@ export class ManifestSession {
     this.#starting = this.#startPrefetch(remote);
   }
 
-  /** Whether the prefetch has work in flight or queued. */
-  get active(): boolean {
-    return this.#prefetcher?.active ?? false;
+  /**
+   * Whether the prefetch has work in flight or queued.
+   *
+   * @returns `true` while it has.
+   */
+  busy(): boolean {
+    return this.#prefetcher?.busy() ?? false;
   }
 
   /** Waits until the manifests have been read and the prefetch, if any, has finished. */
@@ -137,18 +145,6 @@ export class ManifestSession {
     this.#prefetcher?.stop("the go command finished", true);
   }
 
-  /** Copies the prefetch's counters into the tier's. */
-  collectMetrics(): void {
-    const prefetch = this.#prefetcher?.metrics;
-    if (prefetch === undefined) return;
-    const metrics = this.#metrics;
-    metrics.prefetchPlanned = prefetch.planned;
-    metrics.prefetched = prefetch.fetched;
-    metrics.prefetchedBytes = prefetch.fetchedBytes;
-    metrics.prefetchUsed = prefetch.used;
-    metrics.prefetchUsedBytes = prefetch.usedBytes;
-  }
-
   /**
    * Writes what this go command used to its manifests: its own scope's, and the
    * default's on the default branch. Never in read-only mode, and never to a remote
@@ -156,11 +152,12 @@ export class ManifestSession {
    */
   async write(): Promise<void> {
     const options = this.#options;
-    const remote = this.#link.remote;
+    const { link, logger, readOnly } = this.#context;
+    const remote = link.remote;
     const records = this.#recorder.records;
     if (
-      !options.write || this.#readOnly || records.length === 0 ||
-      remote?.writeManifest === undefined || this.#link.state !== "up"
+      !options.write || readOnly || records.length === 0 ||
+      remote?.writeManifest === undefined || link.state !== "up"
     ) {
       return;
     }
@@ -176,10 +173,7 @@ export class ManifestSession {
     const body = encodeManifestRecords(records);
     for (const name of targets) {
       await remote.writeManifest(name, { jobHash, header, records: body }).catch((error) =>
-        this.#logger.warnOnce(
-          "manifest-write",
-          `cannot write the build manifest: ${messageOf(error)}`,
-        )
+        logger.warnOnce("manifest-write", `cannot write the build manifest: ${messageOf(error)}`)
       );
     }
   }
@@ -198,6 +192,7 @@ export class ManifestSession {
   /** Reads the manifests (one round trip) and starts prefetching what is not local. */
   async #startPrefetch(remote: RemoteStore): Promise<void> {
     const options = this.#options;
+    const { local, logger, link } = this.#context;
     if (remote.readManifests === undefined || options.prefetchMaxBytes <= 0) return;
     try {
       const names = await this.#names();
@@ -211,15 +206,11 @@ export class ManifestSession {
         if (value === undefined) return;
         const manifest = decodeManifest(value);
         if (manifest === undefined) {
-          this.#logger.warnOnce(
-            "manifest-damaged",
-            `ignoring a damaged build manifest (${names[slot]})`,
-          );
+          logger.warnOnce("manifest-damaged", `ignoring a damaged build manifest (${names[slot]})`);
         } else {
           found[slot] = manifest;
         }
       });
-      const local = this.#local;
       const records = selectPrefetch(found, {
         isLocal: (actionId) => local.has(actionId),
         maxBytes: options.prefetchMaxBytes,
@@ -229,15 +220,16 @@ export class ManifestSession {
       this.#prefetcher = new Prefetcher({
         records,
         fetch: async (actionId, maxBytes) =>
-          (await fetcher.fetch(actionId, { background: true, maxBytes }))?.size,
+          (await fetcher.fetch(actionId, "prefetch", maxBytes))?.size,
         skip: (actionId) => fetcher.isFetching(actionId) || local.has(actionId),
         maxBytes: options.prefetchMaxBytes,
-        onStop: (reason) =>
-          this.#logger.warnOnce("prefetch-stopped", `prefetching stopped: ${reason}`),
+        onStop: (reason) => logger.warnOnce("prefetch-stopped", `prefetching stopped: ${reason}`),
       });
       this.#prefetcher.start();
     } catch (error) {
-      this.#logger.warnOnce(
+      // Cut off by our own close (the go command finished first): nothing to say.
+      if (error instanceof ClosedError || link.closed) return;
+      logger.warnOnce(
         "manifest-read",
         `cannot read build manifests (${messageOf(error)}); no prefetch`,
       );

@@ -18,9 +18,9 @@
  * @module
  */
 
-import type { ManifestRecord } from "./manifest.ts";
-import { MANIFEST_SIZE_LIMIT } from "./manifest.ts";
+import { MANIFEST_SIZE_LIMIT, type ManifestRecord } from "../manifest_format.ts";
 import { EntryTooLargeError, messageOf } from "../errors.ts";
+import { DEFAULT_PREFETCH_WINDOW, DEFAULT_PREFETCH_WINDOW_BYTES } from "./defaults.ts";
 
 /** After this many demand gets, the share found in the manifest is judged. */
 const DIVERGENCE_SAMPLE = 64;
@@ -117,8 +117,8 @@ export class Prefetcher {
     this.#records = options.records;
     this.#fetch = options.fetch;
     this.#skip = options.skip;
-    this.#window = options.window ?? 32;
-    this.#windowBytes = options.windowBytes ?? 32 << 20;
+    this.#window = options.window ?? DEFAULT_PREFETCH_WINDOW;
+    this.#windowBytes = options.windowBytes ?? DEFAULT_PREFETCH_WINDOW_BYTES;
     this.#maxBytes = options.maxBytes ?? Infinity;
     this.#onStop = options.onStop ?? (() => {});
     this.#planned = new Set(options.records.map((record) => record.actionId));
@@ -130,8 +130,12 @@ export class Prefetcher {
     this.#pump();
   }
 
-  /** Whether work is in flight or queued. */
-  get active(): boolean {
+  /**
+   * Whether work is in flight or queued.
+   *
+   * @returns `true` while any is.
+   */
+  busy(): boolean {
     return this.#stopped === undefined && (this.#inFlight > 0 || this.#next < this.#records.length);
   }
 

@@ -1,13 +1,16 @@
 /**
  * A {@linkcode CacheStore} that serves from a local store and shares through a remote
- * one. It coordinates the parts of the remote tier, each of which has one job:
+ * one. It coordinates the parts of the remote tier, each of which has one job and owns
+ * its own counters:
  *
  * - {@linkcode RemoteLink}: connecting in the background, the circuit breaker, probes;
- * - {@linkcode Fetcher}: remote fetches on a local miss, joined and verified;
+ * - {@linkcode Fetcher}: remote fetches on a local miss, joined and checked;
  * - {@linkcode Companions}: each compile's stdout entry, fetched with it;
  * - {@linkcode UploadQueue}: uploads after each put, bounded, in the background;
- * - {@linkcode ManifestSession}: build manifests, and the prefetch they drive;
- * - {@linkcode TierMetrics}: what all of them count.
+ * - {@linkcode ManifestSession}: build manifests, and the prefetch they drive.
+ *
+ * The parts do not call one another: this store passes what one learns to the next (the
+ * connected remote to the manifests, a remote miss to the upload that follows it).
  *
  * A get is answered from the local store when it can be, else from the remote; a put is
  * answered once the local store has it, and uploaded afterwards. A remote that is down,
@@ -16,16 +19,26 @@
  * @module
  */
 
-import type { CacheStore, Hit, LocalStore, PutRequest, PutWriter, RemoteStore } from "../store.ts";
+import {
+  type BackgroundWork,
+  type CacheStore,
+  DEFAULT_REMOTE_TIMEOUT_MILLIS,
+  type Hit,
+  type LocalStore,
+  type PutRequest,
+  type PutWriter,
+  type RemoteStore,
+} from "../store.ts";
+import { MetricsRegistry } from "../metrics.ts";
 import type { Logger } from "../util/log.ts";
-import { DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
-import { DEFAULT_BREAKER_COOLDOWN_MILLIS, RemoteLink } from "./remote_link.ts";
+import { type Clock, SYSTEM_CLOCK } from "../util/clock.ts";
+import { RemoteLink } from "./remote_link.ts";
 import { Fetcher } from "./fetcher.ts";
 import { Companions } from "./companions.ts";
 import { UploadQueue } from "./upload_queue.ts";
-import { DEFAULT_UPLOAD_WAIT_MILLIS } from "./defaults.ts";
+import { DEFAULT_BREAKER_COOLDOWN_MILLIS, DEFAULT_UPLOAD_WAIT_MILLIS } from "./defaults.ts";
 import { type ManifestOptions, ManifestSession } from "./manifest_session.ts";
-import { TierMetrics } from "./tier_metrics.ts";
+import type { TierContext } from "./tier_context.ts";
 
 /** Options for {@linkcode RemoteBackedStore}. */
 export interface RemoteBackedStoreOptions {
@@ -35,6 +48,10 @@ export interface RemoteBackedStoreOptions {
   remote: RemoteStore | Promise<RemoteStore>;
   /** Where warnings go. */
   logger: Logger;
+  /** Where the tier's parts register their counters; a registry of its own if absent. */
+  metrics?: MetricsRegistry;
+  /** The clock for deadlines, cooldowns and waits; the system's unless given. */
+  clock?: Clock;
   /**
    * Never write to the remote.
    *
@@ -74,13 +91,6 @@ export interface RemoteBackedStoreOptions {
    */
   maxQueuedUploads?: number;
   /**
-   * Hash and write prefetched entries on the event loop's thread: for a process that
-   * serves no go command (the `prefetch` command), where that is faster.
-   *
-   * @default {false}
-   */
-  prefetchOnEventLoop?: boolean;
-  /**
    * How long the breaker stays open before a probe, in milliseconds.
    *
    * @default {5000}
@@ -103,25 +113,30 @@ export interface PrefetchOutcome {
 /**
  * A local store in front of a remote one.
  *
- * @example Serve a go command from disk, shared through Redis
- * ```ts ignore
- * import { DiskStore, RemoteBackedStore, serve } from "@gocacheprog/gocacheprog";
- * import { openRedisStore } from "@gocacheprog/gocacheprog/redis";
+ * @example Serve from disk, shared through a remote store
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DiskStore, Logger, RemoteBackedStore } from "../../mod.ts";
+ * import { openRedisStore } from "../redis/redis_store.ts";
  *
- * await serve(
- *   async () =>
- *     new RemoteBackedStore({
- *       local: await DiskStore.open("/var/cache/go-build"),
- *       remote: openRedisStore({ urls: ["redis.internal:6379"] }),
- *       logger: new Logger(),
- *     }),
- *   { input: Deno.stdin, output: (bytes) => void Deno.stdout.writeSync(bytes) },
- * );
+ * const dir = await Deno.makeTempDir();
+ * const store = new RemoteBackedStore({
+ *   local: await DiskStore.open(dir),
+ *   // Nothing listens on port 1: the build goes on from local disk, with one warning.
+ *   remote: openRedisStore({ urls: ["127.0.0.1:1"] }),
+ *   logger: new Logger(() => {}),
+ * });
+ * assert.equal(await store.get("ab".repeat(32)), undefined);
+ * await store.close();
+ * assert.equal(store.metrics.record().breakerTrips, 1);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export class RemoteBackedStore implements CacheStore {
-  /** The tier's counters. */
-  readonly metrics: TierMetrics = new TierMetrics();
+  /** Where the tier's parts registered their counters. */
+  readonly metrics: MetricsRegistry;
+  /** The tier's own work (connecting, fetches, uploads, prefetch) and the local store's. */
+  readonly background: BackgroundWork;
   #local: LocalStore;
   #readOnly: boolean;
   #uploadWaitMillis: number;
@@ -130,6 +145,8 @@ export class RemoteBackedStore implements CacheStore {
   #companions: Companions;
   #uploads: UploadQueue;
   #manifests: ManifestSession | undefined;
+  /** Settles once the manifests have been started, or will not be. */
+  #manifestsStarted: Promise<void>;
 
   /**
    * Creates the store; the remote connects in the background.
@@ -138,55 +155,55 @@ export class RemoteBackedStore implements CacheStore {
    */
   constructor(options: RemoteBackedStoreOptions) {
     const { local, logger } = options;
-    const metrics = this.metrics;
+    const clock = options.clock ?? SYSTEM_CLOCK;
     this.#local = local;
     this.#readOnly = options.readOnly ?? false;
     this.#uploadWaitMillis = options.uploadWaitMillis ?? DEFAULT_UPLOAD_WAIT_MILLIS;
-    this.#link = new RemoteLink({
+    const link = this.#link = new RemoteLink({
       remote: options.remote,
       logger,
-      metrics,
+      clock,
       timeoutMillis: options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS,
       breakerCooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
-      onConnected: (remote) => this.#manifests?.start(remote),
     });
-    const link = this.#link;
-    this.#fetcher = new Fetcher({
-      link,
-      local,
-      metrics,
-      logger,
-      readOnly: this.#readOnly,
-      prefetchOnEventLoop: options.prefetchOnEventLoop ?? false,
-    });
+    const context: TierContext = { link, local, logger, clock, readOnly: this.#readOnly };
+    this.#fetcher = new Fetcher(context);
     this.#companions = new Companions({
       enabled: options.speculate ?? true,
       local,
       fetcher: this.#fetcher,
       link,
-      metrics,
     });
     this.#uploads = new UploadQueue({
       link,
-      metrics,
+      local,
       logger,
-      knownMissing: (actionId) => this.#fetcher.takeRemoteMiss(actionId),
+      clock,
       ...(options.uploadConcurrency === undefined
         ? {}
         : { concurrency: options.uploadConcurrency }),
       ...(options.maxQueuedUploads === undefined ? {} : { maxQueued: options.maxQueuedUploads }),
     });
-    if (options.manifests !== undefined) {
-      this.#manifests = new ManifestSession({
-        manifests: options.manifests,
-        local,
-        fetcher: this.#fetcher,
-        link,
-        metrics,
-        logger,
-        readOnly: this.#readOnly,
-      });
-    }
+    const manifests = options.manifests === undefined
+      ? undefined
+      : new ManifestSession(options.manifests, context, this.#fetcher);
+    this.#manifests = manifests;
+    // Once connected, the manifests are read and the prefetch starts.
+    this.#manifestsStarted = link.connected.then((remote) => {
+      if (remote !== undefined && link.state === "up") manifests?.start(remote);
+    });
+    const metrics = this.metrics = options.metrics ?? new MetricsRegistry();
+    metrics.register("link", link);
+    metrics.register("fetch", this.#fetcher);
+    metrics.register("companions", this.#companions);
+    metrics.register("uploads", this.#uploads);
+    if (manifests !== undefined) metrics.register("prefetch", manifests);
+    this.background = {
+      busy: () =>
+        link.busy() || this.#uploads.busy() || this.#fetcher.busy() ||
+        (manifests?.busy() ?? false),
+      runDeferred: () => local.background?.runDeferred(),
+    };
   }
 
   /**
@@ -236,32 +253,15 @@ export class RemoteBackedStore implements CacheStore {
    * @returns What was prefetched, and whether the remote could be used at all.
    */
   async prefetchFinished(): Promise<PrefetchOutcome> {
-    await this.#link.connected;
+    await this.#manifestsStarted;
     await this.#manifests?.finished();
-    this.#manifests?.collectMetrics();
-    const m = this.metrics;
+    const counters = this.#manifests?.counters();
     return {
       remoteAvailable: this.#link.state === "up",
-      planned: m.prefetchPlanned,
-      fetched: m.prefetched,
-      fetchedBytes: m.prefetchedBytes,
+      planned: counters?.prefetchPlanned ?? 0,
+      fetched: counters?.prefetched ?? 0,
+      fetchedBytes: counters?.prefetchedBytes ?? 0,
     };
-  }
-
-  /**
-   * Whether background work needs the event loop: connecting, probing, fetching,
-   * uploading or prefetching.
-   *
-   * @returns `true` while any of them is in progress.
-   */
-  busy(): boolean {
-    return this.#link.busy() || this.#uploads.busy() || this.#fetcher.active ||
-      (this.#manifests?.active ?? false);
-  }
-
-  /** Lets the local store do what it deferred to answer sooner. */
-  idle(): void {
-    this.#local.idle?.();
   }
 
   /**
@@ -274,26 +274,6 @@ export class RemoteBackedStore implements CacheStore {
     await this.#manifests?.write();
     await this.#link.close();
     await this.#local.close();
-  }
-
-  /**
-   * The tier's counters, for `--metrics-file`.
-   *
-   * @returns Every counter, by name.
-   */
-  counters(): Record<string, number> {
-    this.#manifests?.collectMetrics();
-    return this.metrics.toRecord();
-  }
-
-  /**
-   * The tier's line of the `--log-metrics` summary.
-   *
-   * @returns The line, without a newline.
-   */
-  summary(): string {
-    this.#manifests?.collectMetrics();
-    return this.metrics.summary();
   }
 
   /** Asks the remote on a local miss, and fetches the stdout companion alongside. */
@@ -312,14 +292,16 @@ export class RemoteBackedStore implements CacheStore {
 
   #afterPut(request: PutRequest, hit: Hit): Hit {
     this.#manifests?.note(request.actionId, hit.size);
+    // What the fetcher learnt of this action goes with its upload.
+    const remoteMissed = this.#fetcher.takeRemoteMiss(request.actionId);
     if (!this.#readOnly) {
       this.#uploads.add({
         actionId: request.actionId,
         outputId: hit.outputId,
         size: hit.size,
         timeNanos: hit.timeNanos,
-        diskPath: hit.diskPath,
-        computeMillis: request.computeMillis,
+        remoteMissed,
+        ...(request.computeMillis === undefined ? {} : { computeMillis: request.computeMillis }),
       });
     }
     return hit;

@@ -3,7 +3,7 @@
  * breaker that stops asking a remote that failed, and the probe that asks again later.
  * Every other part of the tier asks the link before it uses the remote, and tells it how
  * each use went; what counts as the remote failing (a missed deadline, errors in a row)
- * is decided here, once.
+ * is decided here, once. Work cut off by our own close is not a failure.
  *
  * Connecting has a budget of its own (the remote store's), longer than a get's deadline:
  * a Redis Cluster can take seconds to load and discover while the go command compiles on
@@ -15,14 +15,18 @@
  */
 
 import { DEFAULT_REMOTE_TIMEOUT_MILLIS, type RemoteStore } from "../store.ts";
+import type { Counted, Counters } from "../metrics.ts";
 import { CircuitBreaker } from "./circuit_breaker.ts";
-import { withDeadline } from "../util/deadline.ts";
-import { DeadlineError, messageOf, RemoteAuthError, RemoteFullError } from "../errors.ts";
+import { DEFAULT_BREAKER_COOLDOWN_MILLIS } from "./defaults.ts";
+import { type Clock, sleep, SYSTEM_CLOCK, withDeadline } from "../util/clock.ts";
+import {
+  ClosedError,
+  DeadlineError,
+  messageOf,
+  RemoteAuthError,
+  RemoteFullError,
+} from "../errors.ts";
 import type { Logger } from "../util/log.ts";
-import type { TierMetrics } from "./tier_metrics.ts";
-
-/** How long the breaker stays open before a probe, unless configured. */
-export const DEFAULT_BREAKER_COOLDOWN_MILLIS = 5000;
 
 /** Options for {@linkcode RemoteLink}. */
 export interface RemoteLinkOptions {
@@ -30,8 +34,8 @@ export interface RemoteLinkOptions {
   remote: RemoteStore | Promise<RemoteStore>;
   /** Where the one warning goes. */
   logger: Logger;
-  /** Counts the breaker's trips. */
-  metrics: TierMetrics;
+  /** The clock that deadlines and cooldowns are measured on; the system's unless given. */
+  clock?: Clock;
   /**
    * How long gets wait for connecting, and a probe's deadline, in milliseconds.
    *
@@ -44,29 +48,27 @@ export interface RemoteLinkOptions {
    * @default {5000}
    */
   breakerCooldownMillis?: number;
-  /** Called once the remote is connected and usable. */
-  onConnected?: (remote: RemoteStore) => void;
 }
 
 /** Where a link stands; see {@linkcode RemoteLink.state}. */
 export type LinkState = "connecting" | "up" | "down";
 
 /** Connects to the remote store in the background and decides when it may be used. */
-export class RemoteLink {
+export class RemoteLink implements Counted {
   /** Settles once connecting has succeeded or failed: the store, if its code loaded. */
   readonly connected: Promise<RemoteStore | undefined>;
   #breaker: CircuitBreaker;
   #logger: Logger;
+  #clock: Clock;
   #timeoutMillis: number;
   #remote: RemoteStore | undefined;
   #connecting = true;
   /** When connecting started: gets wait for it at most one deadline from then. */
-  #startedAt = performance.now();
+  #startedAt: number;
   /**
    * Settles when connecting settles, or one get deadline after it started, whichever is
    * first. Made by the first get that finds the link still connecting, so that a link
-   * that connects before the go command's first get never sets a timer: a process's
-   * first `setTimeout` costs 7-17 ms of CPU here.
+   * that connects before the go command's first get never sets a timer.
    */
   #demandWait: Promise<void> | undefined;
   #probing: Promise<void> | undefined;
@@ -74,22 +76,25 @@ export class RemoteLink {
   #upWaiters: (() => void)[] = [];
   #closeWaiters: (() => void)[] = [];
   #closed = false;
+  #breakerTrips = 0;
 
   /**
    * Starts connecting.
    *
-   * @param options The remote store and the limits.
+   * @param options The remote store, the clock and the limits.
    */
   constructor(options: RemoteLinkOptions) {
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
+    this.#startedAt = this.#clock.now();
     this.#timeoutMillis = options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS;
-    const { logger, metrics } = options;
-    this.#logger = logger;
+    this.#logger = options.logger;
     this.#breaker = new CircuitBreaker({
       cooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
+      clock: this.#clock,
       onOpen: (reason) => {
-        metrics.breakerTrips++;
+        this.#breakerTrips++;
         for (const resolve of this.#downWaiters.splice(0)) resolve();
-        logger.warnOnce(
+        this.#logger.warnOnce(
           "remote-down",
           `${this.#where()} is unavailable (${reason}); building from the local cache alone ` +
             "and retrying in the background",
@@ -99,8 +104,7 @@ export class RemoteLink {
         for (const resolve of this.#upWaiters.splice(0)) resolve();
       },
     });
-    this.connected = this.#connect(options.remote, options.onConnected)
-      .finally(() => this.#connecting = false);
+    this.connected = this.#connect(options.remote).finally(() => this.#connecting = false);
   }
 
   /** The remote store, once its code has loaded (usable or not). */
@@ -114,6 +118,11 @@ export class RemoteLink {
    */
   get state(): LinkState {
     return this.#connecting ? "connecting" : this.#breaker.allows() ? "up" : "down";
+  }
+
+  /** Whether the link has been closed: what fails from then on is our own doing. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /**
@@ -140,27 +149,27 @@ export class RemoteLink {
   }
 
   /**
-   * For a get the go command waits on: waits for connecting at most one get deadline
-   * from the start, then gives the remote if it may be asked.
+   * Waits for connecting, at most one get deadline from the start, for a get the go
+   * command waits on.
    *
-   * @returns The remote, or `undefined` when it cannot be used now.
+   * @returns The remote if it may be asked now, else `undefined`.
    */
-  async acquire(): Promise<RemoteStore | undefined> {
+  async untilConnectedOrDeadline(): Promise<RemoteStore | undefined> {
     if (this.#connecting) {
-      const left = this.#startedAt + this.#timeoutMillis - performance.now();
-      if (left > 0) await (this.#demandWait ??= this.#sleep(left, this.connected));
+      const left = this.#startedAt + this.#timeoutMillis - this.#clock.now();
+      if (left > 0) await (this.#demandWait ??= sleep(this.#clock, left, this.connected));
     }
     return this.state === "up" ? this.#remote : undefined;
   }
 
   /**
-   * For an upload: waits until the remote may be used, through connecting and, while the
-   * breaker is open, through probes, until the link is closed.
+   * Waits until the remote may be used, through connecting and, while the breaker is
+   * open, through probes, or until the link is closed: for an upload.
    *
    * @returns The remote, or `undefined` once the link is closed or the remote's code
    * could not be loaded.
    */
-  async usable(): Promise<RemoteStore | undefined> {
+  async untilUp(): Promise<RemoteStore | undefined> {
     const remote = await this.connected;
     if (remote === undefined) return undefined;
     while (!this.#closed) {
@@ -180,7 +189,7 @@ export class RemoteLink {
    *
    * @returns A promise that settles when the link is down.
    */
-  down(): Promise<void> {
+  untilDown(): Promise<void> {
     if (this.state === "down") return Promise.resolve();
     return new Promise((resolve) => this.#downWaiters.push(resolve));
   }
@@ -194,11 +203,12 @@ export class RemoteLink {
    * Records a use of the remote that failed. A missed deadline or refused credentials open
    * the breaker at once (asking again would cost the build the same again); other errors
    * open it after a few in a row. A full remote is not a failing one: reads go on, and
-   * it is said once.
+   * it is said once. Work cut off by our own close is no failure at all.
    *
    * @param error What the remote operation threw.
    */
   failed(error: unknown): void {
+    if (this.#closed || error instanceof ClosedError) return;
     if (error instanceof RemoteFullError) {
       this.#logger.warnOnce(
         "remote-full",
@@ -211,9 +221,22 @@ export class RemoteLink {
     this.#breaker.recordFailure(messageOf(error), immediate);
   }
 
-  /** Whether connecting or probing needs the event loop. */
+  /**
+   * Whether connecting or probing is in progress.
+   *
+   * @returns `true` while either is.
+   */
   busy(): boolean {
     return this.#connecting || this.#probing !== undefined;
+  }
+
+  /**
+   * The link's counters.
+   *
+   * @returns `breakerTrips`: how many times the breaker opened.
+   */
+  counters(): Counters {
+    return { breakerTrips: this.#breakerTrips };
   }
 
   /** Stops waiting for the remote, and closes its connections. */
@@ -228,10 +251,7 @@ export class RemoteLink {
     return this.#remote?.description ?? "the remote cache";
   }
 
-  async #connect(
-    remote: RemoteStore | Promise<RemoteStore>,
-    onConnected: ((remote: RemoteStore) => void) | undefined,
-  ): Promise<RemoteStore | undefined> {
+  async #connect(remote: RemoteStore | Promise<RemoteStore>): Promise<RemoteStore | undefined> {
     let store: RemoteStore;
     try {
       store = await remote;
@@ -243,9 +263,9 @@ export class RemoteLink {
     // The store's own connect budget bounds this.
     const ready = await store.ready().catch(() => false);
     // Not reachable: the breaker opens, and its probe tells when the remote is back.
-    if (!ready) {
+    if (!ready && !this.#closed) {
       this.#breaker.recordFailure(store.lastError?.message ?? "it cannot be reached", true);
-    } else onConnected?.(store);
+    }
     return store;
   }
 
@@ -254,22 +274,16 @@ export class RemoteLink {
     this.#probing ??= (async () => {
       const remote = this.#remote;
       const wait = this.#breaker.cooldownLeft();
-      if (wait > 0) await this.#sleep(wait, this.#closing());
+      if (wait > 0) await sleep(this.#clock, wait, this.#closing());
       if (remote === undefined || this.#closed || this.#breaker.allows()) return;
-      await withDeadline(remote.ping(), this.#timeoutMillis, "probing").then(
+      await withDeadline(remote.ping(), this.#timeoutMillis, "probing", this.#clock).then(
         () => this.#breaker.recordSuccess(),
-        (error) => this.#breaker.recordFailure(messageOf(error)),
+        (error) => {
+          if (!this.#closed) this.#breaker.recordFailure(messageOf(error));
+        },
       );
     })().finally(() => this.#probing = undefined);
     return this.#probing;
-  }
-
-  /** Waits `millis`, or until `until` settles; the timer never outlives the wait. */
-  #sleep(millis: number, until: Promise<unknown>): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const elapsed = new Promise<void>((resolve) => timer = setTimeout(resolve, millis));
-    const settled = until.then(() => {}, () => {});
-    return Promise.race([elapsed, settled]).finally(() => clearTimeout(timer));
   }
 
   /** Settles when the link is closed. */

@@ -1,56 +1,48 @@
 /**
  * Uploads to the remote, in the background after each put has been answered from the
  * local store: a few at a time, within a budget of body bytes in flight (each body is
- * read back from its local file, a piece at a time, as the remote takes it), skipped
- * when the remote already holds the output. Uploads wait in the queue while the remote connects, and while its
- * breaker is open, and go on once it is back; the queue's bound counts what did not fit.
- * Nothing here ever fails a put: an upload that cannot be made is counted as dropped or
- * failed.
+ * read back from the local store, a piece at a time, as the remote takes it), skipped
+ * when the remote already holds the output. Uploads wait in the queue while the remote
+ * connects, and while its breaker is open, and go on once it is back; the queue's bound
+ * counts what did not fit. Nothing here ever fails a put: an upload that cannot be made
+ * is counted as dropped or failed.
  *
  * @module
  */
 
-import { MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
-import { openFileBody } from "../local/file_body.ts";
+import { type EntryDescription, type LocalStore, MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
+import type { Counted, Counters } from "../metrics.ts";
 import type { RemoteLink } from "./remote_link.ts";
-import type { TierMetrics } from "./tier_metrics.ts";
 import type { Logger } from "../util/log.ts";
-import { withDeadline } from "../util/deadline.ts";
+import { type Clock, withDeadline } from "../util/clock.ts";
 import { formatBytes } from "../util/format.ts";
-import { DEFAULT_MAX_QUEUED_UPLOADS, DEFAULT_UPLOAD_CONCURRENCY } from "./defaults.ts";
+import {
+  DEFAULT_MAX_QUEUED_UPLOADS,
+  DEFAULT_UPLOAD_CONCURRENCY,
+  UPLOAD_BYTES_IN_FLIGHT,
+} from "./defaults.ts";
 
-/** Bytes of upload bodies held in memory at once, beyond the first upload. */
-const UPLOAD_BYTES_IN_FLIGHT = 128 << 20;
-
-/** One entry to upload, as the local store holds it. */
-export interface Upload {
+/** One entry to upload, as the local store holds it, and what is known of the remote. */
+export interface Upload extends EntryDescription {
   /** The ActionID in hex. */
   actionId: string;
-  /** The OutputID in hex. */
-  outputId: string;
-  /** The body size in bytes. */
-  size: number;
-  /** The put time, in Unix nanoseconds. */
-  timeNanos: bigint;
-  /** The local file holding the body. */
-  diskPath: string;
-  /** How long the go command took to produce the entry, when known. */
-  computeMillis?: number | undefined;
+  /**
+   * The remote missed this action in this session: asking whether it holds it would
+   * only cost a round trip.
+   */
+  remoteMissed: boolean;
 }
 
 /** Options for {@linkcode UploadQueue}. */
 export interface UploadQueueOptions {
   /** The link to the remote. */
   link: RemoteLink;
-  /** The tier's counters. */
-  metrics: TierMetrics;
+  /** Where the bodies are read from. */
+  local: LocalStore;
   /** Where the note about unfinished uploads goes. */
   logger: Logger;
-  /**
-   * Whether the remote is known not to hold an action (it missed it this session), so
-   * that asking again can be skipped.
-   */
-  knownMissing: (actionId: string) => boolean;
+  /** The clock the wait at close is measured on. */
+  clock: Clock;
   /**
    * Uploads running at once.
    *
@@ -66,31 +58,49 @@ export interface UploadQueueOptions {
 }
 
 /** Uploads entries in the background, bounded in number and in memory. */
-export class UploadQueue {
+export class UploadQueue implements Counted {
   #link: RemoteLink;
-  #metrics: TierMetrics;
+  #local: LocalStore;
   #logger: Logger;
-  #knownMissing: (actionId: string) => boolean;
+  #clock: Clock;
   #concurrency: number;
   #maxQueued: number;
   #queue: Upload[] = [];
-  #active = 0;
-  #activeBytes = 0;
+  #running = 0;
+  #runningBytes = 0;
   #idle: (() => void) | undefined;
   #closed = false;
+  #counts = {
+    uploads: 0,
+    uploadsSkipped: 0,
+    uploadsFailed: 0,
+    uploadsDropped: 0,
+    bytesUploaded: 0,
+  };
 
   /**
    * Creates an empty queue.
    *
-   * @param options The link, the counters and the bounds.
+   * @param options The link, the local store and the bounds.
    */
   constructor(options: UploadQueueOptions) {
     this.#link = options.link;
-    this.#metrics = options.metrics;
+    this.#local = options.local;
     this.#logger = options.logger;
-    this.#knownMissing = options.knownMissing;
+    this.#clock = options.clock;
     this.#concurrency = options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
     this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_UPLOADS;
+  }
+
+  /**
+   * The counters: entries uploaded (`uploads`, with `bytesUploaded`), skipped because
+   * the remote held them (`uploadsSkipped`), failed (`uploadsFailed`), and not attempted
+   * (`uploadsDropped`: queue full, too large, remote gone, still queued at close).
+   *
+   * @returns The counters.
+   */
+  counters(): Counters {
+    return { ...this.#counts };
   }
 
   /**
@@ -102,16 +112,20 @@ export class UploadQueue {
   add(upload: Upload): void {
     if (this.#closed) return;
     if (this.#queue.length >= this.#maxQueued || upload.size > MAX_REMOTE_ENTRY_BYTES) {
-      this.#metrics.uploadsDropped++;
+      this.#counts.uploadsDropped++;
       return;
     }
     this.#queue.push(upload);
     this.#pump();
   }
 
-  /** Whether uploads are queued or running. */
+  /**
+   * Whether uploads are queued or running.
+   *
+   * @returns `true` while any is.
+   */
   busy(): boolean {
-    return this.#queue.length > 0 || this.#active > 0;
+    return this.#queue.length > 0 || this.#running > 0;
   }
 
   /**
@@ -125,14 +139,18 @@ export class UploadQueue {
     this.#closed = true;
     if (this.busy()) {
       const idle = new Promise<void>((resolve) => this.#idle = resolve);
-      await withDeadline(Promise.race([idle, this.#link.down()]), waitMillis, "waiting for uploads")
-        .catch(() => {});
+      await withDeadline(
+        Promise.race([idle, this.#link.untilDown()]),
+        waitMillis,
+        "waiting for uploads",
+        this.#clock,
+      ).catch(() => {});
     }
-    const left = this.#queue.length + this.#active;
+    const left = this.#queue.length + this.#running;
     if (left === 0) return;
     const bytes = this.#queue.reduce((sum, upload) => sum + upload.size, 0);
     // The ones running are waiting for the remote or transferring: they end on their own.
-    this.#metrics.uploadsDropped += this.#queue.length;
+    this.#counts.uploadsDropped += this.#queue.length;
     this.#queue = [];
     if (this.#link.state === "down") return; // the warning that it is down said it all
     this.#logger.info(
@@ -144,15 +162,15 @@ export class UploadQueue {
 
   /** Starts queued uploads, a few at a time and within a budget of bytes in memory. */
   #pump(): void {
-    while (this.#queue.length > 0 && this.#active < this.#concurrency) {
+    while (this.#queue.length > 0 && this.#running < this.#concurrency) {
       const next = this.#queue[0]!;
-      if (this.#active > 0 && this.#activeBytes + next.size > UPLOAD_BYTES_IN_FLIGHT) break;
+      if (this.#running > 0 && this.#runningBytes + next.size > UPLOAD_BYTES_IN_FLIGHT) break;
       this.#queue.shift();
-      this.#active++;
-      this.#activeBytes += next.size;
+      this.#running++;
+      this.#runningBytes += next.size;
       this.#upload(next).finally(() => {
-        this.#active--;
-        this.#activeBytes -= next.size;
+        this.#running--;
+        this.#runningBytes -= next.size;
         if (this.busy()) this.#pump();
         else this.#idle?.();
       });
@@ -160,24 +178,21 @@ export class UploadQueue {
   }
 
   async #upload(upload: Upload): Promise<void> {
-    const metrics = this.#metrics;
+    const counts = this.#counts;
     // Waits through connecting, and while the breaker is open, for the remote to be back.
-    const remote = await this.#link.usable();
+    const remote = await this.#link.untilUp();
     if (remote === undefined) {
-      metrics.uploadsDropped++;
+      counts.uploadsDropped++;
       return;
     }
     try {
-      // After a remote miss of this very action, asking again would only cost a round trip.
-      if (
-        !this.#knownMissing(upload.actionId) && await remote.has(upload.actionId, upload.outputId)
-      ) {
-        metrics.uploadsSkipped++;
+      if (!upload.remoteMissed && await remote.has(upload.actionId, upload.outputId)) {
+        counts.uploadsSkipped++;
         return;
       }
-      using body = await openFileBody(upload.diskPath, upload.size);
+      using body = await this.#local.openOutput(upload.outputId, upload.size);
       if (body === undefined) {
-        metrics.uploadsDropped++; // the file is gone (go clean -cache): nothing to upload
+        counts.uploadsDropped++; // the file is gone (go clean -cache): nothing to upload
         return;
       }
       await remote.put(upload.actionId, {
@@ -187,11 +202,11 @@ export class UploadQueue {
         body,
         ...(upload.computeMillis === undefined ? {} : { computeMillis: upload.computeMillis }),
       });
-      metrics.uploads++;
-      metrics.bytesUploaded += upload.size;
+      counts.uploads++;
+      counts.bytesUploaded += upload.size;
       this.#link.succeeded();
     } catch (error) {
-      metrics.uploadsFailed++;
+      counts.uploadsFailed++;
       this.#link.failed(error);
     }
   }

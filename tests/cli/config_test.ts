@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig, resolveCacheDir } from "../../src/cli/config.ts";
+import { UsageError } from "../../src/errors.ts";
 
 const noEnv = () => undefined;
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
@@ -136,7 +137,7 @@ Deno.test("parseConfig() never repeats a value in its errors: a mistyped flag ma
   ) {
     assert.throws(
       () => parseConfig(args, noEnv),
-      (error: Error) => error instanceof TypeError && !error.message.includes("hunter2"),
+      (error: Error) => error instanceof UsageError && !error.message.includes("hunter2"),
       args.join(" "),
     );
   }

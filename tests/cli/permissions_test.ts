@@ -4,24 +4,46 @@
  * handshake, with the flag to add; and a `deno install`ed command runs a real build.
  */
 import assert from "node:assert/strict";
-import { ENV_PERMISSION, missingPermissionFlags } from "../../src/cli/permissions.ts";
+import {
+  ENV_PERMISSION,
+  missingPermissionFlags,
+  permissionNeeds,
+} from "../../src/cli/permissions.ts";
+import { parseConfig } from "../../src/cli/config.ts";
 import { goWorkspace, runGo } from "../support/go.ts";
 import { runCommand } from "../support/process.ts";
 import { CLI_ENTRY, programArgv } from "../support/program.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
 
-Deno.test("missingPermissionFlags() names every missing flag, hosts without their ports", () => {
+Deno.test("permissionNeeds() and missingPermissionFlags() name every missing flag, with host:port for a standalone server", () => {
   const granted = new Set(["read:/c"]);
-  const missing = missingPermissionFlags(
-    { dir: "/c", netHosts: ["cache:6379", "10.0.0.2:7000"], allEnv: true },
-    (descriptor) =>
-      granted.has(`${descriptor.name}:${"path" in descriptor ? descriptor.path : ""}`),
-  );
-  assert.deepEqual(missing, ["--allow-write=/c", "--allow-net=cache,10.0.0.2", "--allow-env"]);
-  assert.deepEqual(
-    missingPermissionFlags({ dir: "/c", netHosts: [], allEnv: false }, () => true),
-    [],
-  );
+  const query = (descriptor: Deno.PermissionDescriptor) =>
+    granted.has(`${descriptor.name}:${"path" in descriptor ? descriptor.path : ""}`);
+  const config = parseConfig([
+    "--dir",
+    "/c",
+    "--redis-url",
+    "cache:6379",
+    "--redis-password-file",
+    "/run/secrets/redis",
+    "--metrics-file",
+    "/m.jsonl",
+  ], () => undefined);
+  assert.deepEqual(missingPermissionFlags(permissionNeeds(config, "/c"), query), [
+    "--allow-read=/run/secrets/redis",
+    "--allow-write=/c,/m.jsonl",
+    "--allow-net=cache:6379",
+  ]);
+  const cluster = parseConfig(["--redis-url", "cache:7000,10.0.0.2:7001"], () => undefined);
+  assert.deepEqual(missingPermissionFlags(permissionNeeds(cluster, "/c"), query), [
+    "--allow-write=/c",
+    "--allow-net=cache,10.0.0.2",
+    "--allow-env",
+  ], "a Cluster's nodes are on other ports: hosts alone, and the whole environment");
+  const stats = parseConfig(["stats", "--metrics-file", "/m.jsonl"], () => undefined);
+  assert.deepEqual(permissionNeeds(stats, "/c").write, ["/c"], "stats only reads the file");
+  assert.deepEqual(permissionNeeds(stats, "/c").read, ["/c", "/m.jsonl"]);
+  assert.deepEqual(missingPermissionFlags(permissionNeeds(config, "/c"), () => true), []);
 });
 
 Deno.test("a cache directory outside the granted one is refused before the handshake", async () => {
@@ -43,7 +65,7 @@ Deno.test("a Redis host outside --allow-net, or a Cluster without the whole envi
   });
   const denied = await runCommand(otherHost);
   assert.equal(denied.code, 2);
-  assert.match(denied.stderr, /--allow-net=127\.0\.0\.2/);
+  assert.match(denied.stderr, /--allow-net=127\.0\.0\.2:6379 /);
   // A standalone server needs only our variables and the CI ones (every end-to-end test
   // runs so); a Cluster loads ioredis, which reads the whole environment.
   const cluster = programArgv({

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { usage } from "../../src/cli/usage.ts";
-import { defaultLabel, FLAGS } from "../../src/cli/flags.ts";
+import { FLAGS } from "../../src/cli/flags.ts";
+import { defaultLabel } from "../../src/cli/usage.ts";
 import { VERSION } from "../../src/version.ts";
 
 Deno.test("usage() lists every flag, its environment variable and its default", () => {

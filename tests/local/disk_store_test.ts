@@ -5,6 +5,7 @@ import { encodeNativeEntry } from "../../src/local/native_entry.ts";
 import { tempDir } from "../support/tools.ts";
 import { putChunks } from "../support/stores.ts";
 import { loadSha256, sha256HexOffThread } from "../../src/util/sha256.ts";
+import { CorruptEntryError } from "../../src/errors.ts";
 
 const ACTION = "a05ab2cd314eed12ab0fcdecaa46dc121c69370bc8d37d72be6ca989464f76c4";
 const HELLO = new TextEncoder().encode("hello");
@@ -67,7 +68,11 @@ Deno.test("DiskStore repairs a damaged output of the right size on the next put,
   await putChunks(store, { actionId: "c".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
   assert.equal(await Deno.readTextFile(first.diskPath), "hello");
   await Deno.writeTextFile(first.diskPath, "jello");
-  await store.storeInBackground({ actionId: "d".repeat(64), outputId: HELLO_ID, size: 5 }, HELLO);
+  await store.storeFetched(
+    { actionId: "d".repeat(64), outputId: HELLO_ID, size: 5 },
+    HELLO,
+    "background",
+  );
   assert.equal(await Deno.readTextFile(first.diskPath), "hello", "a prefetch repairs it too");
 });
 
@@ -154,11 +159,11 @@ Deno.test("DiskStore.has() does not count as a use; get() refreshes use times at
   assert.equal(store.get(ACTION), undefined, "get() checks everything");
 });
 
-Deno.test("DiskStore.storeInBackground() writes the same files as a put, and leaves an output in place alone", async () => {
+Deno.test("DiskStore.storeFetched() in the background writes the same files as a put, and leaves an output in place alone", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path, { keepComputeTimes: true });
   const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, computeMillis: 42 };
-  const stored = await store.storeInBackground(request, HELLO);
+  const stored = await store.storeFetched(request, HELLO, "background");
   assert.equal(await Deno.readTextFile(stored.diskPath), "hello");
   assert.deepEqual(store.get(ACTION), { ...stored, computeMillis: 42 });
   const viaPut = await DiskStore.open(`${dir.path}/put`, { keepComputeTimes: true });
@@ -174,7 +179,7 @@ Deno.test("DiskStore.storeInBackground() writes the same files as a put, and lea
   }
   // Another process may be reading an output already in place: it is not replaced.
   const before = (await Deno.stat(stored.diskPath)).ino;
-  await store.storeInBackground(request, HELLO);
+  await store.storeFetched(request, HELLO, "background");
   assert.equal((await Deno.stat(stored.diskPath)).ino, before);
 });
 
@@ -183,7 +188,7 @@ Deno.test("DiskStore keeps compute times only when asked: without keepComputeTim
   const store = await DiskStore.open(dir.path);
   const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, computeMillis: 42 };
   const stored = await putChunks(store, request, HELLO);
-  await store.storeInBackground({ ...request, actionId: "c".repeat(64) }, HELLO);
+  await store.storeFetched({ ...request, actionId: "c".repeat(64) }, HELLO, "background");
   assert.deepEqual(store.get(ACTION), stored, "no compute time on the hit");
   const names = [...Deno.readDirSync(`${dir.path}/a0`)].map((entry) => entry.name);
   assert.deepEqual(names, [`${ACTION}-a`]);
@@ -193,48 +198,52 @@ Deno.test("DiskStore keeps compute times only when asked: without keepComputeTim
   );
 });
 
-Deno.test("DiskStore.storeForGet() answers once the output is in place, serves the entry meanwhile, and writes it when idle, or at close()", async () => {
+Deno.test("DiskStore.storeFetched() for a get answers once the output is in place, serves the entry meanwhile, and writes it when idle, or at close()", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   const request = { actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 7n };
-  const hit = await store.storeForGet(request, HELLO);
+  const hit = await store.storeFetched(request, HELLO, "demand");
   assert.equal(await Deno.readTextFile(hit.diskPath), "hello", "the output is in place");
   assert.equal(fileExists(store.entryPath(ACTION)), false, "the entry waits");
   assert.deepEqual(store.get(ACTION), hit, "a get meanwhile finds it");
   assert.equal(store.has(ACTION), true);
-  store.idle();
+  store.background.runDeferred();
   assert.match(await Deno.readTextFile(store.entryPath(ACTION)), new RegExp(`^v1 ${ACTION} `));
   const reopened = await DiskStore.open(dir.path);
   assert.deepEqual(reopened.get(ACTION), hit, "another process finds the entry");
   const other = "c".repeat(64);
-  await store.storeForGet({ ...request, actionId: other }, HELLO);
+  await store.storeFetched({ ...request, actionId: other }, HELLO, "demand");
   await store.close();
-  assert.ok(fileExists(store.entryPath(other)), "close() writes what idle() did not");
+  assert.ok(fileExists(store.entryPath(other)), "close() writes what was still deferred");
 });
 
 Deno.test("DiskStore: a put after a remote hit of the same action is not undone by the deferred entry", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
-  await store.storeForGet({ actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 7n }, HELLO);
+  await store.storeFetched(
+    { actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 7n },
+    HELLO,
+    "demand",
+  );
   const put = await putChunks(
     store,
     { actionId: ACTION, outputId: HELLO_ID, size: 5, timeNanos: 9n },
     HELLO,
   );
-  store.idle();
+  store.background.runDeferred();
   assert.equal(store.get(ACTION)?.timeNanos, 9n);
   assert.deepEqual(store.get(ACTION), put);
 });
 
-Deno.test("DiskStore.storeForGet() defers at most a few entries when nobody calls idle()", async () => {
+Deno.test("DiskStore.storeFetched() defers at most a few entries when nobody runs the deferred work", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   const actions = Array.from({ length: 100 }, (_, i) => i.toString(16).padStart(64, "0"));
   for (const actionId of actions) {
-    await store.storeForGet({ actionId, outputId: HELLO_ID, size: 5 }, HELLO);
+    await store.storeFetched({ actionId, outputId: HELLO_ID, size: 5 }, HELLO, "demand");
   }
   const written = actions.filter((actionId) => fileExists(store.entryPath(actionId))).length;
-  assert.ok(written >= 30, `${written} of 100 entries written without idle()`);
+  assert.ok(written >= 30, `${written} of 100 entries written without runDeferred()`);
   await store.close();
   assert.ok(actions.every((actionId) => fileExists(store.entryPath(actionId))));
 });
@@ -248,13 +257,51 @@ function fileExists(path: string): boolean {
   }
 }
 
-Deno.test("DiskStore.storeForGet() writes a body over 1 MiB off the event loop, completely", async () => {
+Deno.test("DiskStore.storeFetched() writes a body over 1 MiB off the event loop, completely", async () => {
   await using dir = await tempDir();
   const store = await DiskStore.open(dir.path);
   const body = new Uint8Array((1 << 20) + 3).fill(7);
   const outputId = await sha256HexOffThread(body);
-  const hit = await store.storeForGet({ actionId: ACTION, outputId, size: body.length }, body);
+  const hit = await store.storeFetched(
+    { actionId: ACTION, outputId, size: body.length },
+    body,
+    "demand",
+  );
   assert.deepEqual(await Deno.readFile(hit.diskPath), body);
   assert.deepEqual(store.get(ACTION), hit);
   await store.close();
+});
+
+Deno.test("DiskStore.storeFetched() never stores a body that is not its entry's, whoever waits", async () => {
+  await using dir = await tempDir();
+  for (const backgroundOnEventLoop of [false, true]) {
+    const store = await DiskStore.open(dir.path, { backgroundOnEventLoop });
+    for (const urgency of ["demand", "background"] as const) {
+      const request = { actionId: ACTION, outputId: HELLO_ID, size: 5 };
+      await assert.rejects(
+        store.storeFetched(request, new TextEncoder().encode("jello"), urgency),
+        CorruptEntryError,
+      );
+      await assert.rejects(
+        store.storeFetched({ ...request, size: 4 }, HELLO, urgency),
+        CorruptEntryError,
+      );
+      assert.equal(store.has(ACTION), false, `${urgency}: nothing stored`);
+    }
+    await store.close();
+  }
+  assert.deepEqual([...Deno.readDirSync(dir.path)], [], "not even a shard directory");
+});
+
+Deno.test("DiskStore.openOutput() reads a stored output in pieces, and is undefined once it is gone", async () => {
+  await using dir = await tempDir();
+  const store = await DiskStore.open(dir.path);
+  const stored = await putChunks(store, { actionId: ACTION, outputId: HELLO_ID, size: 5 }, HELLO);
+  {
+    using body = await store.openOutput(HELLO_ID, 5);
+    assert.equal(new TextDecoder().decode(await body!.read(1, 3)), "ell");
+  }
+  assert.equal(await store.openOutput(HELLO_ID, 4), undefined, "another size: not this output");
+  await Deno.remove(stored.diskPath);
+  assert.equal(await store.openOutput(HELLO_ID, 5), undefined);
 });

@@ -213,9 +213,7 @@ Deno.test("serve() reports a failing store once and answers with errors", async 
 Deno.test("serve() lets the store do its deferred work only once every answer is written", async () => {
   const events: string[] = [];
   class IdleStore extends DelayedStore {
-    idle(): void {
-      events.push("idle");
-    }
+    readonly background = { busy: () => false, runDeferred: () => void events.push("idle") };
   }
   const store = new IdleStore();
   store.delays.set(base64ToHex(A1), 20);
@@ -248,6 +246,23 @@ Deno.test("serve() lets the store do its deferred work only once every answer is
   });
   // Not after answer 2 alone: request 1 was still in flight then.
   assert.deepEqual(events.slice(0, 3), ["answer 2", "answer 1", "idle"]);
+});
+
+Deno.test("serve() warns once per kind of failure, not once per path", async () => {
+  const logLines: string[] = [];
+  class FailingStore extends DelayedStore {
+    override get(actionId: string): Promise<Hit | undefined> {
+      return Promise.reject(new Deno.errors.PermissionDenied(`open ${actionId}-a: denied`));
+    }
+  }
+  const { responses } = await session(
+    new FailingStore(),
+    `{"ID":1,"Command":"get","ActionID":"${A1}"}\n\n{"ID":2,"Command":"get","ActionID":"${A2}"}\n\n`,
+    logLines,
+  );
+  assert.match(String(responses[1]!.Err), /denied/);
+  assert.match(String(responses[2]!.Err), /denied/);
+  assert.equal(logLines.filter((line) => line.includes("warning:")).length, 1, logLines.join("\n"));
 });
 
 function base64ToHex(base64: string): string {

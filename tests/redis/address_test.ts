@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseRedisAddress } from "../../src/redis/address.ts";
+import { InvalidRedisAddressError, parseRedisAddress } from "../../src/redis/address.ts";
 
 Deno.test("parseRedisAddress() reads the forms users write", () => {
   assert.deepEqual(parseRedisAddress("cache:6380"), {
@@ -33,7 +33,7 @@ Deno.test("parseRedisAddress() never repeats an address it cannot read: it may b
       try {
         parseRedisAddress(address);
       } catch (error) {
-        assert.ok(error instanceof TypeError);
+        assert.ok(error instanceof InvalidRedisAddressError);
         assert.ok(!error.message.includes(address.slice(-6)), error.message);
         assert.match(error.message, /^Cannot read a Redis address/);
       }

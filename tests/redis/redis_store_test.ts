@@ -293,7 +293,7 @@ Deno.test("RedisStore.writeManifest() appends for the same CI job and replaces f
   const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
   try {
     const { decodeManifest, encodeManifestHeader, encodeManifestRecords } = await import(
-      "../../src/tiered/manifest.ts"
+      "../../src/manifest_format.ts"
     );
     const record = (n: number) => ({ actionId: n.toString(16).padStart(64, "0"), size: n });
     const write = (job: string, ...ns: number[]) =>
@@ -367,7 +367,7 @@ Deno.test("RedisStore.readManifests() reads at most a manifest's size limit, wha
   const remote = store({ urls: [`127.0.0.1:${redis.port}`] });
   try {
     const { MANIFEST_HEADER_BYTES, MANIFEST_RECORD_BYTES, MAX_MANIFEST_RECORDS } = await import(
-      "../../src/tiered/manifest.ts"
+      "../../src/manifest_format.ts"
     );
     const limit = MANIFEST_HEADER_BYTES + MAX_MANIFEST_RECORDS * MANIFEST_RECORD_BYTES;
     await redis.setBytes(manifestKey(keyNamespace("test"), "huge"), randomBytes(limit + 4096));

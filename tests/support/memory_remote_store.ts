@@ -2,20 +2,30 @@
  * An in-memory {@linkcode RemoteStore}, so that the remote tier's logic (joins, the
  * breaker, queue bounds, companions, prefetch order) is tested without a server, with
  * faults on demand: refused, frozen (each operation fails with a `DeadlineError` after
- * its deadline, as the store contract says), full, slow, or held until released. It
+ * its deadline, as the store contract says), full, slow, or held until released. Its
+ * time is a clock's (a fake one unless given), so that no test waits real time. It
  * records every call, so that tests can assert what reached the remote.
  *
  * @module
  */
 
-import type { RemoteEntry, RemoteGetOptions, RemoteStore, RemoteUpload } from "../../src/store.ts";
+import type {
+  ManifestWrite,
+  RemoteEntry,
+  RemoteGetOptions,
+  RemoteStore,
+  RemoteUpload,
+} from "../../src/store.ts";
+import { concatBytes } from "../../src/util/bytes.ts";
 import {
+  ClosedError,
   DeadlineError,
   EntryTooLargeError,
   RemoteFullError,
   RemoteUnavailableError,
 } from "../../src/errors.ts";
-import { Logger } from "../../src/util/log.ts";
+import { type Clock, sleep } from "../../src/util/clock.ts";
+import { FakeClock } from "./fake_clock.ts";
 
 /** How the fake remote misbehaves. */
 export type RemoteFault = "refused" | "frozen" | "full";
@@ -38,6 +48,8 @@ export interface MemoryRemoteStoreOptions {
   latencyMillis?: number;
   /** Whether `ready()` says it is usable (default true). */
   ready?: boolean | Promise<boolean>;
+  /** The clock latency and deadlines are measured on; a fake clock of its own unless given. */
+  clock?: Clock;
 }
 
 /** A remote store in a `Map`, with faults on demand. */
@@ -52,12 +64,16 @@ export class MemoryRemoteStore implements RemoteStore {
   /** The current fault, if any. */
   fault: RemoteFault | undefined;
   lastError: Error | undefined;
+  /** The clock its latency and its deadline are measured on. */
+  readonly clock: Clock;
   #timeoutMillis: number;
   #latencyMillis: number;
   #ready: boolean | Promise<boolean>;
   #held: Promise<void> | undefined;
   #release: (() => void) | undefined;
   #closed = false;
+  /** Counts closes: an operation in flight across one fails, as a real store's would. */
+  #closes = 0;
 
   /**
    * Creates an empty store.
@@ -68,6 +84,7 @@ export class MemoryRemoteStore implements RemoteStore {
     this.#timeoutMillis = options.timeoutMillis ?? 50;
     this.#latencyMillis = options.latencyMillis ?? 0;
     this.#ready = options.ready ?? true;
+    this.clock = options.clock ?? new FakeClock();
   }
 
   /** Holds every operation until {@linkcode MemoryRemoteStore.release} is called. */
@@ -92,7 +109,7 @@ export class MemoryRemoteStore implements RemoteStore {
     return this.calls.filter((call) => call.method === method);
   }
 
-  /** Whether `close()` was called. */
+  /** Whether `close()` was called (the store may still be used after: as by a new session). */
   get closed(): boolean {
     return this.#closed;
   }
@@ -135,22 +152,13 @@ export class MemoryRemoteStore implements RemoteStore {
     return names.map((name) => this.manifests.get(name));
   }
 
-  async writeManifest(
-    name: string,
-    manifest: { jobHash: string; header: Uint8Array; records: Uint8Array },
-  ): Promise<void> {
+  async writeManifest(name: string, manifest: ManifestWrite): Promise<void> {
     await this.#operate({ method: "writeManifest", key: name });
     const old = this.manifests.get(name);
     const sameJob = old !== undefined &&
       old.subarray(8, 24).toHex() === manifest.jobHash.slice(0, 32);
     const parts = sameJob ? [old, manifest.records] : [manifest.header, manifest.records];
-    const joined = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      joined.set(part, offset);
-      offset += part.length;
-    }
-    this.manifests.set(name, joined);
+    this.manifests.set(name, concatBytes(parts, parts.reduce((sum, part) => sum + part.length, 0)));
   }
 
   async ping(): Promise<void> {
@@ -159,6 +167,7 @@ export class MemoryRemoteStore implements RemoteStore {
 
   close(): Promise<void> {
     this.#closed = true;
+    this.#closes++;
     this.release();
     return Promise.resolve();
   }
@@ -166,42 +175,16 @@ export class MemoryRemoteStore implements RemoteStore {
   /** Records a call, then applies the latency, the hold and the fault. */
   async #operate(call: RemoteCall): Promise<void> {
     this.calls.push(call);
-    if (this.#latencyMillis > 0) await sleep(this.#latencyMillis);
+    const closes = this.#closes;
+    if (this.#latencyMillis > 0) await sleep(this.clock, this.#latencyMillis);
     await this.#held;
+    if (this.#closes !== closes) throw new ClosedError("memory remote was closed");
     if (this.fault === "refused") {
       throw new RemoteUnavailableError("memory remote is not connected (refused)");
     }
     if (this.fault === "frozen") {
-      await sleep(this.#timeoutMillis);
+      await sleep(this.clock, this.#timeoutMillis);
       throw new DeadlineError(call.method, this.#timeoutMillis);
     }
   }
-}
-
-function sleep(millis: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, millis));
-}
-
-/** A logger whose lines are kept, for asserting on warnings. */
-export interface CapturedLogger {
-  /** The logger. */
-  logger: Logger;
-  /** Every line it wrote. */
-  lines: string[];
-  /** The warning lines. */
-  warnings(): string[];
-}
-
-/**
- * A logger that keeps its lines instead of writing them.
- *
- * @returns The logger and its lines.
- */
-export function captureLogger(): CapturedLogger {
-  const lines: string[] = [];
-  return {
-    logger: new Logger((line) => lines.push(line)),
-    lines,
-    warnings: () => lines.filter((line) => line.includes("warning:")),
-  };
 }

@@ -1,5 +1,6 @@
 /** Stdout companions fetched with their compile; over an in-memory remote. */
 import assert from "node:assert/strict";
+import type { Hit } from "../../src/store.ts";
 import { Companions } from "../../src/tiered/companions.ts";
 import { Fetcher } from "../../src/tiered/fetcher.ts";
 import { subkey } from "../../src/tiered/subkey.ts";
@@ -8,14 +9,13 @@ import { MemoryRemoteStore } from "../support/memory_remote_store.ts";
 import { tierParts } from "../support/tier_parts.ts";
 import { remoteEntryOf } from "../support/stores.ts";
 import { tempDir } from "../support/tools.ts";
-
-const id = (n: number) => n.toString(16).padStart(64, "0");
-const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+import { id } from "../support/vectors.ts";
+import { settle } from "../support/fake_clock.ts";
 
 async function setUp(dir: string) {
   const remote = new MemoryRemoteStore();
   const parts = await tierParts(dir, remote);
-  const fetcher = new Fetcher({ ...parts, readOnly: false });
+  const fetcher = new Fetcher(parts);
   const companions = new Companions({ ...parts, enabled: true, fetcher });
   return { remote, parts, fetcher, companions, sha256: await loadSha256() };
 }
@@ -27,7 +27,7 @@ Deno.test("Companions fetch a compile's stdout entry in the same round trip, and
   remote.entries.set(id(1), await remoteEntryOf(new TextEncoder().encode("archive")));
   remote.entries.set(companion, await remoteEntryOf(new Uint8Array(0)));
   remote.hold();
-  const fetch = fetcher.fetch(id(1));
+  const fetch = fetcher.demand(id(1)) as Promise<Hit | undefined>;
   companions.follow(id(1), fetch);
   await settle();
   assert.deepEqual(
@@ -38,10 +38,11 @@ Deno.test("Companions fetch a compile's stdout entry in the same round trip, and
   remote.release();
   await fetch;
   await settle();
-  assert.equal(parts.metrics.companionsFetched, 1);
+  assert.deepEqual(companions.counters(), { companionsFetched: 1, companionsUsed: 0 });
   assert.ok(parts.local.get(companion) !== undefined, "stored locally");
   companions.noteGet(companion);
-  assert.equal(parts.metrics.companionsUsed, 1);
+  assert.deepEqual(companions.counters(), { companionsFetched: 1, companionsUsed: 1 });
+  assert.equal(fetcher.counters().demandRoundTrips, 1, "the companion is no demand round trip");
 });
 
 Deno.test("Companions keep nothing when the compile missed, and stop when few are used", async () => {
@@ -50,14 +51,14 @@ Deno.test("Companions keep nothing when the compile missed, and stop when few ar
   for (let n = 0; n < 64; n++) {
     remote.entries.set(id(n), await remoteEntryOf(new TextEncoder().encode(`archive ${n}`)));
     remote.entries.set(subkey(sha256, id(n), "stdout"), await remoteEntryOf(new Uint8Array(0)));
-    const fetch = fetcher.fetch(id(n));
+    const fetch = fetcher.fetch(id(n), "companion");
     companions.follow(id(n), fetch);
     await fetch;
     await settle();
   }
-  assert.equal(parts.metrics.companionsFetched, 64);
+  assert.equal(companions.counters().companionsFetched, 64);
   const before = remote.callsOf("get").length;
-  const fetch = fetcher.fetch(id(100));
+  const fetch = fetcher.fetch(id(100), "companion");
   companions.follow(id(100), fetch);
   await fetch;
   await settle();

@@ -1,17 +1,18 @@
 import assert from "node:assert/strict";
 import {
   CI_ENV_VARIABLES,
-  decodeManifest,
   deriveScopes,
+  ManifestRecorder,
+  selectPrefetch,
+} from "../../src/tiered/manifest.ts";
+import {
+  decodeManifest,
   encodeManifestHeader,
   encodeManifestRecords,
   type Manifest,
   MANIFEST_HEADER_BYTES,
-  ManifestRecorder,
-  selectPrefetch,
-} from "../../src/tiered/manifest.ts";
-
-const id = (n: number) => n.toString(16).padStart(64, "0");
+} from "../../src/manifest_format.ts";
+import { id } from "../support/vectors.ts";
 const manifestOf = (...ids: number[]): Manifest => ({
   jobHash: "0".repeat(32),
   createdMillis: 1,

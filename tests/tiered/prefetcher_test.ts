@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { Prefetcher } from "../../src/tiered/prefetcher.ts";
 import { EntryTooLargeError } from "../../src/errors.ts";
 
-const id = (n: number) => n.toString(16).padStart(64, "0");
+import { id } from "../support/vectors.ts";
+import { settle } from "../support/fake_clock.ts";
+
 const records = (count: number, size = 10) =>
   Array.from({ length: count }, (_, i) => ({ actionId: id(i), size }));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 Deno.test("Prefetcher fetches in manifest order within its window, skipping what needs no fetch", async () => {
   const started: string[] = [];
@@ -23,7 +24,7 @@ Deno.test("Prefetcher fetches in manifest order within its window, skipping what
     },
   });
   prefetcher.start();
-  while (prefetcher.active) {
+  while (prefetcher.busy()) {
     await settle();
     release.shift()?.();
   }
@@ -49,7 +50,7 @@ Deno.test("Prefetcher keeps the bytes in flight within its byte window", async (
     },
   });
   prefetcher.start();
-  while (prefetcher.active) await settle();
+  while (prefetcher.busy()) await settle();
   assert.ok(maxBytes <= 300, `${maxBytes} bytes in flight`);
   assert.equal(prefetcher.metrics.fetched, 20);
 });
@@ -72,7 +73,7 @@ Deno.test("Prefetcher counts what the build used, and stops once when the build 
   assert.equal(reasons.length, 1);
   assert.match(reasons[0]!, /only 1 of the build's first 64 gets/);
   await settle();
-  assert.equal(prefetcher.active, false);
+  assert.equal(prefetcher.busy(), false);
 });
 
 Deno.test("Prefetcher stops at the first failure", async () => {
@@ -87,7 +88,7 @@ Deno.test("Prefetcher stops at the first failure", async () => {
   prefetcher.start();
   await settle();
   await settle();
-  assert.equal(prefetcher.active, false);
+  assert.equal(prefetcher.busy(), false);
   assert.match(reasons.join(), /a fetch failed \(timed out\)/);
 });
 

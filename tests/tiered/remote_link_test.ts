@@ -1,31 +1,40 @@
-/** The remote link's breaker, probe and connection, over an in-memory remote. */
+/** The remote link's breaker, probe and connection, over an in-memory remote, on a fake clock. */
 import assert from "node:assert/strict";
 import { RemoteLink } from "../../src/tiered/remote_link.ts";
-import { TierMetrics } from "../../src/tiered/tier_metrics.ts";
-import { DeadlineError, RemoteFullError, RemoteUnavailableError } from "../../src/errors.ts";
-import { captureLogger, MemoryRemoteStore } from "../support/memory_remote_store.ts";
+import {
+  ClosedError,
+  DeadlineError,
+  RemoteFullError,
+  RemoteUnavailableError,
+} from "../../src/errors.ts";
+import { MemoryRemoteStore } from "../support/memory_remote_store.ts";
+import { captureLogger } from "../support/logger.ts";
+import { FakeClock, settle } from "../support/fake_clock.ts";
 
-function link(remote: MemoryRemoteStore | Promise<MemoryRemoteStore>, cooldownMillis = 5000) {
+function link(
+  remote: MemoryRemoteStore | Promise<MemoryRemoteStore>,
+  clock = new FakeClock(),
+  cooldownMillis = 5000,
+) {
   const log = captureLogger();
-  const metrics = new TierMetrics();
   const made = new RemoteLink({
     remote,
     logger: log.logger,
-    metrics,
+    clock,
     timeoutMillis: 50,
     breakerCooldownMillis: cooldownMillis,
   });
-  return { link: made, log, metrics };
+  return { link: made, log, clock };
 }
 
 Deno.test("RemoteLink opens its breaker at once on a missed deadline, and says so once", async () => {
-  const { link: l, log, metrics } = link(new MemoryRemoteStore());
-  assert.ok(await l.acquire(), "connected");
+  const { link: l, log } = link(new MemoryRemoteStore());
+  assert.ok(await l.untilConnectedOrDeadline(), "connected");
   l.failed(new DeadlineError("GETEX", 50));
   assert.equal(l.allows(), false);
   assert.equal(l.state, "down");
   l.failed(new DeadlineError("GETEX", 50));
-  assert.equal(metrics.breakerTrips, 1);
+  assert.deepEqual(l.counters(), { breakerTrips: 1 });
   assert.equal(log.warnings().length, 1);
   assert.match(log.warnings()[0]!, /memory remote is unavailable \(GETEX timed out after 50 ms\)/);
 });
@@ -44,81 +53,102 @@ Deno.test("RemoteLink opens its breaker after three other errors in a row, not f
 });
 
 Deno.test("RemoteLink takes a full remote for full, not down: reads go on, one warning", async () => {
-  const { link: l, log, metrics } = link(new MemoryRemoteStore());
+  const { link: l, log } = link(new MemoryRemoteStore());
   await l.connected;
   for (let i = 0; i < 5; i++) l.failed(new RemoteFullError("OOM command not allowed"));
   assert.equal(l.allows(), true);
-  assert.equal(metrics.breakerTrips, 0);
-  assert.deepEqual(log.warnings().length, 1);
+  assert.deepEqual(l.counters(), { breakerTrips: 0 });
+  assert.equal(log.warnings().length, 1);
   assert.match(log.warnings()[0]!, /memory remote is full \(OOM/);
+});
+
+Deno.test("RemoteLink holds nothing cut off by our own close against the remote", async () => {
+  const { link: l, log } = link(new MemoryRemoteStore());
+  await l.connected;
+  for (let i = 0; i < 5; i++) l.failed(new ClosedError("closed"));
+  assert.equal(l.allows(), true);
+  await l.close();
+  l.failed(new DeadlineError("GETEX", 50));
+  assert.deepEqual(l.counters(), { breakerTrips: 0 }, "after close, nothing is a failure");
+  assert.deepEqual(log.warnings(), []);
 });
 
 Deno.test("RemoteLink probes an open breaker after its cooldown, and closes it when the remote answers", async () => {
   const remote = new MemoryRemoteStore();
-  const { link: l } = link(remote, 20);
+  const { link: l, clock } = link(remote, remote.clock as FakeClock, 20);
   await l.connected;
   remote.fault = "refused";
   l.failed(new DeadlineError("GETEX", 50));
   assert.equal(l.allowsOrProbe(), false, "cooling down: no probe yet");
-  assert.equal(remote.callsOf("ping").length, 0);
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await clock.advance(19);
   assert.equal(l.allowsOrProbe(), false);
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await settle();
+  assert.equal(remote.callsOf("ping").length, 0, "not before its cooldown");
+  await clock.advance(1);
+  assert.equal(l.allowsOrProbe(), false);
+  await settle();
   assert.equal(remote.callsOf("ping").length, 1, "a probe was sent");
   assert.equal(l.allows(), false, "the probe failed: still open");
   remote.fault = undefined;
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await clock.advance(20);
   l.allowsOrProbe();
-  await new Promise((resolve) => setTimeout(resolve, 5));
+  await settle();
   assert.equal(l.allows(), true, "the probe succeeded: closed again");
 });
 
 Deno.test("RemoteLink that cannot connect is down at once, naming the cause once", async () => {
   const { link: l, log } = link(new MemoryRemoteStore({ ready: false }));
-  assert.equal(await l.acquire(), undefined);
+  assert.equal(await l.untilConnectedOrDeadline(), undefined);
   assert.equal(l.state, "down");
   assert.equal(log.warnings().length, 1);
   assert.match(log.warnings()[0]!, /memory remote is unavailable \(memory remote refused\)/);
   const { link: failing } = link(Promise.reject(new Error("cannot load the remote's code")));
-  assert.equal(await failing.acquire(), undefined);
+  assert.equal(await failing.untilConnectedOrDeadline(), undefined);
   assert.equal(failing.state, "down");
 });
 
 Deno.test("RemoteLink that connects slowly: gets go on without it after one deadline, uploads wait for it", async () => {
   let connect!: (ready: boolean) => void;
   const remote = new MemoryRemoteStore({ ready: new Promise((resolve) => connect = resolve) });
-  const { link: l, log, metrics } = link(remote);
-  const started = performance.now();
-  assert.equal(await l.acquire(), undefined, "a get goes on from local disk");
-  assert.ok(performance.now() - started < 200, "after one deadline (50 ms)");
+  const { link: l, log, clock } = link(remote);
+  let given: unknown = "waiting";
+  l.untilConnectedOrDeadline().then((value) => given = value);
+  await clock.advance(49);
+  assert.equal(given, "waiting", "a get waits for connecting, up to one deadline");
+  await clock.advance(1);
+  assert.equal(given, undefined, "then goes on from local disk");
   assert.equal(l.state, "connecting");
-  const upload = l.usable();
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  let uploadGiven: unknown = "waiting";
+  l.untilUp().then((value) => uploadGiven = value);
+  await clock.advance(10_000);
+  assert.equal(uploadGiven, "waiting", "an upload waits as long as connecting takes");
   connect(true);
-  assert.equal(await upload, remote, "the upload waited for the connection");
+  await settle();
+  assert.equal(uploadGiven, remote, "then goes on");
   assert.equal(l.state, "up");
-  assert.equal(await l.acquire(), remote);
-  assert.equal(metrics.breakerTrips, 0);
+  assert.equal(await l.untilConnectedOrDeadline(), remote);
+  assert.deepEqual(l.counters(), { breakerTrips: 0 });
   assert.equal(log.warnings().length, 0, "a slow connection is not a failure");
 });
 
-Deno.test("RemoteLink.usable() waits through an open breaker until a probe finds the remote again", async () => {
+Deno.test("RemoteLink.untilUp() waits through an open breaker until a probe finds the remote again", async () => {
   const remote = new MemoryRemoteStore();
-  const { link: l } = link(remote, 30);
+  const { link: l, clock } = link(remote, remote.clock as FakeClock, 30);
   await l.connected;
   remote.fault = "refused";
   l.failed(new DeadlineError("SET", 50));
   let given: unknown = "waiting";
-  const upload = l.usable().then((value) => given = value);
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  const upload = l.untilUp().then((value) => given = value);
+  await clock.advance(60);
   assert.equal(given, "waiting", "the first probe failed");
   assert.ok(remote.callsOf("ping").length >= 1);
   remote.fault = undefined;
+  await clock.advance(60);
   await upload;
   assert.equal(given, remote);
   assert.equal(l.state, "up");
   const closing = link(new MemoryRemoteStore({ ready: false }));
-  const waiting = closing.link.usable();
+  const waiting = closing.link.untilUp();
   await closing.link.close();
   assert.equal(await waiting, undefined, "closing the link ends the wait");
 });

@@ -37,8 +37,12 @@ export async function runClear(context: CommandContext): Promise<number> {
     return 0;
   }
   if (context.remote === undefined) {
-    print("clear --remote needs --redis-url or --redis-sentinel");
-    return 2;
+    context.error(
+      context.remoteProblem === undefined
+        ? "clear --remote needs --redis-url or --redis-sentinel"
+        : `redis: cannot be used (${context.remoteProblem})`,
+    );
+    return context.remoteProblem === undefined ? 2 : 1;
   }
   const { openRedisAdmin } = await import("../../redis/admin.ts");
   try {
@@ -53,7 +57,7 @@ export async function runClear(context: CommandContext): Promise<number> {
       await admin.close();
     }
   } catch (error) {
-    print(`redis: ${messageOf(error)}`);
+    context.error(`redis: ${messageOf(error)}`);
     return 1;
   }
 }

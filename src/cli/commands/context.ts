@@ -1,12 +1,15 @@
 /**
- * What every command other than serving is given: the configuration, the cache
- * directory, the Redis settings, and a way to print to the person who ran it.
+ * What every command is given: the configuration, the cache directory, the Redis
+ * settings, where to print, and the few things of the machine it may ask about. The
+ * program fills it with the real ones; tests fill it with their own, and run the
+ * commands in-process.
  *
  * @module
  */
 
 import type { Config } from "../config.ts";
 import type { RemoteSettings } from "../remote_settings.ts";
+import type { PermissionQuery } from "../permissions.ts";
 
 /** What a command works on, and where it prints. */
 export interface CommandContext {
@@ -14,8 +17,21 @@ export interface CommandContext {
   config: Config;
   /** The local store's directory. */
   dir: string;
-  /** The Redis settings, when Redis is configured. */
+  /** The Redis settings, when Redis is configured and its files could be read. */
   remote?: RemoteSettings;
-  /** Prints one line to the user. */
+  /** Why Redis is configured but cannot be used (a file it names cannot be read). */
+  remoteProblem?: string;
+  /** Prints one line of the command's output (stdout). */
   print: (line: string) => void;
+  /** Prints one line about a problem (stderr, with the program's prefix). */
+  error: (line: string) => void;
+  /** Whether a Deno permission is granted, without prompting. */
+  query: PermissionQuery;
+  /**
+   * The go command's version (`go env GOVERSION`), for `doctor`.
+   *
+   * @returns The version, such as `go1.26.8`.
+   * @throws If `go` cannot be run.
+   */
+  goVersion: () => Promise<string>;
 }

@@ -23,7 +23,11 @@ import { formatBytes, formatMillis } from "../../util/format.ts";
 export async function runPrefetch(context: CommandContext): Promise<number> {
   const started = performance.now();
   if (context.remote === undefined) {
-    context.print("nothing prefetched: no Redis configured");
+    context.print(
+      context.remoteProblem === undefined
+        ? "nothing prefetched: no Redis configured"
+        : `nothing prefetched: Redis cannot be used (${context.remoteProblem})`,
+    );
     return 0;
   }
   const store = await openRemoteBackedStore({
@@ -31,7 +35,7 @@ export async function runPrefetch(context: CommandContext): Promise<number> {
     dir: context.dir,
     remote: context.remote,
     logger: new Logger(),
-  }, { recordManifest: false, prefetchOnEventLoop: true });
+  }, { recordManifest: false, servesGoCommand: false });
   const outcome = await store.prefetchFinished();
   await store.close();
   const took = formatMillis(performance.now() - started);

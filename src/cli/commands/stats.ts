@@ -27,7 +27,7 @@ export async function runStats(context: CommandContext): Promise<number> {
   );
   let status = 0;
   if (context.remote !== undefined) {
-    const { openRedisAdmin } = await import("../../redis/admin.ts");
+    const { formatRedisMemory, openRedisAdmin } = await import("../../redis/admin.ts");
     try {
       const admin = await openRedisAdmin(context.remote);
       try {
@@ -36,20 +36,17 @@ export async function runStats(context: CommandContext): Promise<number> {
         print(`${admin.description}: reachable, round trip ${rtt.toFixed(2)} ms`);
         print(`redis keys under the prefix: ${keys}, ${formatBytes(bytes)}`);
         const memory = await admin.memory().catch(() => undefined);
-        if (memory !== undefined) {
-          print(
-            `redis memory: ${formatBytes(memory.usedBytes)} used of ${
-              memory.maxBytes === 0 ? "no limit" : formatBytes(memory.maxBytes)
-            }, policy ${memory.policy}, ${memory.evictedKeys} keys evicted`,
-          );
-        }
+        if (memory !== undefined) print(`redis memory: ${formatRedisMemory(memory)}`);
       } finally {
         await admin.close();
       }
     } catch (error) {
-      print(`redis: unreachable (${messageOf(error)})`);
+      context.error(`redis: unreachable (${messageOf(error)})`);
       status = 1;
     }
+  } else if (context.remoteProblem !== undefined) {
+    context.error(`redis: cannot be used (${context.remoteProblem})`);
+    status = 1;
   }
   if (config.metricsFile !== undefined) {
     let text = "";

@@ -1,11 +1,17 @@
-/** The tiered store over a real disk store and a real `redis-server`, with faults. */
+/**
+ * The remote-backed store over a real disk store and a real `redis-server`, with faults:
+ * real sockets and the system's clock, where `tests/tiered/` uses an in-memory remote
+ * and a fake clock.
+ */
 import assert from "node:assert/strict";
 import type { RemoteBackedStore } from "../../src/tiered/remote_backed_store.ts";
 import type { ManifestOptions } from "../../src/tiered/manifest_session.ts";
 import { DiskStore } from "../../src/local/disk_store.ts";
 import { openRedisStore } from "../../src/redis/redis_store.ts";
 import { entryKey, keyNamespace, manifestKey } from "../../src/redis/value_format.ts";
-import { encodeManifestHeader, encodeManifestRecords } from "../../src/tiered/manifest.ts";
+import { encodeManifestHeader, encodeManifestRecords } from "../../src/manifest_format.ts";
+import { SYSTEM_CLOCK } from "../../src/util/clock.ts";
+import { id } from "../support/vectors.ts";
 import { startRedis } from "../support/redis_server.ts";
 import { spawnLatencyProxy } from "../support/latency_proxy.ts";
 import { remoteBackedStore } from "../support/tier_parts.ts";
@@ -40,13 +46,12 @@ async function tiered(
       timeoutMillis: 300,
       uploadWaitMillis: options.uploadWaitMillis ?? 3000,
       readOnly: options.readOnly ?? false,
+      clock: SYSTEM_CLOCK,
       ...(options.manifests === undefined ? {} : { manifests: options.manifests }),
     },
   );
   return { store, logs: log.lines, dir } satisfies Tiered;
 }
-
-const id = (n: number) => n.toString(16).padStart(64, "0");
 
 /** How long a get takes to be answered. */
 async function timedGet(store: RemoteBackedStore, actionId: string): Promise<number> {
@@ -63,7 +68,7 @@ Deno.test("RemoteBackedStore serves from a fresh directory what another director
   const body = new TextEncoder().encode("compiled package archive");
   const stored = await putBytes(a.store, ACTION, body);
   await a.store.close();
-  assert.equal(a.store.metrics.uploads, 1);
+  assert.equal(a.store.metrics.record().uploads, 1);
 
   const b = await tiered(`${work.path}/b`, redis.port);
   const hit = await b.store.get(ACTION);
@@ -91,7 +96,7 @@ Deno.test("RemoteBackedStore never serves a corrupt remote value: it is a miss, 
   const b = await tiered(`${work.path}/b`, redis.port);
   assert.equal(await b.store.get(ACTION), undefined);
   assert.equal(await b.store.get("d".repeat(64)), undefined);
-  assert.equal(b.store.metrics.corrupt, 2);
+  assert.equal(b.store.metrics.record().corrupt, 2);
   assert.equal(b.logs.filter((line) => line.includes("corrupt")).length, 1, b.logs.join("\n"));
   await new Promise((resolve) => setTimeout(resolve, 50));
   assert.equal(await redis.cli("EXISTS", key), "0", "the corrupt value was removed");
@@ -117,8 +122,8 @@ Deno.test("RemoteBackedStore's prefetch verifies as a demand get does: a corrupt
   const local = await DiskStore.open(`${work.path}/b`);
   assert.equal(local.has(ACTION), false, "the corrupt entry was not stored");
   assert.equal(local.get("d".repeat(64))?.outputId, intact.outputId, "the intact one was");
-  assert.equal(b.store.metrics.corrupt, 1);
-  assert.equal(b.store.counters().prefetched, 1);
+  assert.equal(b.store.metrics.record().corrupt, 1);
+  assert.equal(b.store.metrics.record().prefetched, 1);
   await b.store.close();
 });
 
@@ -174,7 +179,7 @@ Deno.test("RemoteBackedStore in read-only mode reads from Redis but never writes
   await putBytes(t.store, ACTION, new TextEncoder().encode("untrusted job output"));
   await t.store.close();
   assert.equal(await redis.cli("DBSIZE"), "0");
-  assert.equal(t.store.metrics.uploads, 0);
+  assert.equal(t.store.metrics.record().uploads, 0);
 });
 
 Deno.test("RemoteBackedStore skips uploading what Redis already holds", async () => {
@@ -187,8 +192,8 @@ Deno.test("RemoteBackedStore skips uploading what Redis already holds", async ()
   const b = await tiered(`${work.path}/b`, redis.port);
   await putBytes(b.store, ACTION, body);
   await b.store.close();
-  assert.equal(b.store.metrics.uploads, 0);
-  assert.equal(b.store.metrics.uploadsSkipped, 1);
+  assert.equal(b.store.metrics.record().uploads, 0);
+  assert.equal(b.store.metrics.record().uploadsSkipped, 1);
 });
 
 Deno.test("RemoteBackedStore's close() waits for uploads at most the upload wait, and says what was left", async () => {
@@ -227,8 +232,8 @@ Deno.test("RemoteBackedStore fetches a compile's stdout companion with it, and s
     companionHit !== undefined && !(companionHit instanceof Promise),
     "a local hit, answered at once",
   );
-  assert.equal(b.store.metrics.companionsFetched, 1);
-  assert.equal(b.store.metrics.companionsUsed, 1);
+  assert.equal(b.store.metrics.record().companionsFetched, 1);
+  assert.equal(b.store.metrics.record().companionsUsed, 1);
   await b.store.close();
 });
 
@@ -242,7 +247,7 @@ Deno.test("RemoteBackedStore over an 8 MB/s link: big entries go through, small 
     await putBytes(a.store, id(n), new TextEncoder().encode(`small ${n}`));
   }
   await a.store.close();
-  assert.equal(a.store.metrics.uploads, 31);
+  assert.equal(a.store.metrics.record().uploads, 31);
 
   // A WAN-like link: 30 ms round trips, 8 MB/s each way. A small get held behind a
   // megabyte would take 130 ms more.
@@ -268,16 +273,19 @@ Deno.test("RemoteBackedStore over an 8 MB/s link: big entries go through, small 
   await b.store.close(); // waits for the upload
   const uploadMillis = performance.now() - started;
   assert.ok(bigMillis > 500, `6 MiB at 8 MB/s took ${bigMillis} ms`);
-  assert.equal(b.store.metrics.uploads, 1, b.logs.join("\n"));
-  assert.equal(b.store.metrics.breakerTrips, 0, b.logs.join("\n"));
+  assert.equal(b.store.metrics.record().uploads, 1, b.logs.join("\n"));
+  assert.equal(b.store.metrics.record().breakerTrips, 0, b.logs.join("\n"));
   assert.equal(await redis.cli("EXISTS", entryKey(keyNamespace("tier"), id(2))), "1");
-  const slowest = Math.max(...small);
-  assert.ok(
-    slowest <= 2 * roundTrip,
-    `small gets took up to ${slowest.toFixed(1)} ms against a round trip of ` +
-      `${roundTrip.toFixed(1)} ms, while the 6 MiB get took ${bigMillis.toFixed(0)} ms and ` +
-      `the upload ${uploadMillis.toFixed(0)} ms more: ${small.map((x) => x.toFixed(1))}`,
-  );
+  // A small get queued behind one MiB of another transfer would take this much longer.
+  const behindAChunk = (1000 * (1 << 20)) / 8_000_000;
+  const sorted = [...small].sort((x, y) => x - y);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const why = `small gets took ${small.map((x) => x.toFixed(1))} ms against a round trip of ` +
+    `${roundTrip.toFixed(1)} ms, while the 6 MiB get took ${bigMillis.toFixed(0)} ms and ` +
+    `the upload ${uploadMillis.toFixed(0)} ms more`;
+  // Bounds with room for a busy machine's timers, yet below what queueing would cost.
+  assert.ok(median <= roundTrip + behindAChunk / 2, why);
+  assert.ok(sorted[sorted.length - 3]! < roundTrip + behindAChunk, why);
 });
 
 Deno.test("RemoteBackedStore's prefetch trusts no manifest's sizes: a lying manifest stays within its budget", async () => {

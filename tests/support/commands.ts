@@ -1,0 +1,63 @@
+/**
+ * Running the program's commands in-process, over a context the test fills: what they
+ * print is kept, permission queries are answered by the test, and `go` is not run.
+ *
+ * @module
+ */
+
+import type { CommandContext } from "../../src/cli/commands/context.ts";
+import { parseConfig, resolveCacheDir } from "../../src/cli/config.ts";
+import { readRemoteSettings, SecretFileError } from "../../src/cli/remote_settings.ts";
+import type { PermissionQuery } from "../../src/cli/permissions.ts";
+
+/** A command's context, and what the command printed through it. */
+export interface CapturedCommand {
+  /** The context to run the command with. */
+  context: CommandContext;
+  /** The lines printed to stdout. */
+  printed: string[];
+  /** The lines printed to stderr. */
+  errors: string[];
+}
+
+/** Options for {@linkcode commandContext}. */
+export interface CommandContextOptions {
+  /** Answers permission queries; everything is granted unless given. */
+  query?: PermissionQuery;
+  /** What `go env GOVERSION` says; a recent version unless given. */
+  goVersion?: () => Promise<string>;
+  /** The environment the flags fall back to. */
+  env?: Record<string, string>;
+}
+
+/**
+ * A command's context from a command line, as the program makes it.
+ *
+ * @param args The program's arguments, the command first.
+ * @param options Permissions, the go version and the environment.
+ * @returns The context and the lines it will capture.
+ */
+export function commandContext(
+  args: readonly string[],
+  options: CommandContextOptions = {},
+): CapturedCommand {
+  const config = parseConfig(args, (name) => options.env?.[name]);
+  const printed: string[] = [];
+  const errors: string[] = [];
+  const context: CommandContext = {
+    config,
+    dir: resolveCacheDir(config, () => Deno.cwd()),
+    print: (line) => printed.push(line),
+    error: (line) => errors.push(line),
+    query: options.query ?? (() => true),
+    goVersion: options.goVersion ?? (() => Promise.resolve("go1.26.8")),
+  };
+  try {
+    const remote = readRemoteSettings(config);
+    if (remote !== undefined) context.remote = remote;
+  } catch (error) {
+    if (!(error instanceof SecretFileError)) throw error;
+    context.remoteProblem = error.message;
+  }
+  return { context, printed, errors };
+}
