@@ -8,20 +8,15 @@
  */
 
 import { isHexId } from "../util/ids.ts";
+import type { EntryDescription } from "../store.ts";
 
 /** The exact length of an entry file. */
 export const NATIVE_ENTRY_BYTES = 175;
 
-/** The contents of one action entry file. */
-export interface NativeEntry {
+/** The contents of one action entry file: an entry's description, and its action. */
+export interface NativeEntry extends Omit<EntryDescription, "computeMillis"> {
   /** The ActionID in hex. */
   actionId: string;
-  /** The OutputID in hex. */
-  outputId: string;
-  /** The output's size in bytes. */
-  size: number;
-  /** When the entry was written, in Unix nanoseconds. */
-  timeNanos: bigint;
 }
 
 /**

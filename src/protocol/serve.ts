@@ -235,7 +235,7 @@ class Session {
     if (hit === undefined) {
       // A miss is followed by a put, which needs the hash module: load it now, while the
       // go command compiles. A session of hits only (a warm build) never loads it, which
-      // saves it about 17 ms of CPU.
+      // saves it the module's load.
       if (this.#metrics.misses === 0) loadSha256().catch(() => {});
       this.#metrics.misses++;
       if (request.actionId !== undefined) {

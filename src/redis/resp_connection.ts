@@ -17,16 +17,19 @@
  */
 
 import { type RedisArg, type RedisReply, RedisReplyError } from "./transport.ts";
-import { encodeCommand, RESP_BUFFER_BYTES, RespReader } from "./resp_codec.ts";
+import { encodeCommand, RESP_BUFFER_BYTES, RespProtocolError, RespReader } from "./resp_codec.ts";
 import { type ProgressDeadline, ProgressWatchdog } from "./progress_watchdog.ts";
 import type { RedisTlsOptions } from "./address.ts";
 import { type Clock, SYSTEM_CLOCK } from "../util/clock.ts";
+import { concatBytes } from "../util/bytes.ts";
 import {
   ClosedError,
+  DeadlineError,
   messageOf,
   RemoteAuthError,
   RemoteFullError,
   RemoteTlsError,
+  RemoteUnavailableError,
 } from "../errors.ts";
 
 export type { ProgressDeadline } from "./progress_watchdog.ts";
@@ -85,7 +88,7 @@ export class RespConnection {
         (error) => this.#fail(error),
       );
     }
-    this.#readReplies().catch((error: Error) => this.#fail(error));
+    this.#readReplies().catch((error: Error) => this.#fail(lost(error)));
   }
 
   /**
@@ -159,7 +162,7 @@ export class RespConnection {
     );
     this.#watchdog?.arm();
     this.#writing = this.#writing.then(() => this.#writeAll(parts)).catch((error: Error) =>
-      this.#fail(error)
+      this.#fail(lost(error))
     );
     return reply;
   }
@@ -175,12 +178,7 @@ export class RespConnection {
     let smallBytes = 0;
     const flushSmall = async () => {
       if (small.length === 0) return;
-      const joined = new Uint8Array(smallBytes);
-      let offset = 0;
-      for (const part of small) {
-        joined.set(part, offset);
-        offset += part.length;
-      }
+      const joined = concatBytes(small, smallBytes);
       small = [];
       smallBytes = 0;
       await this.#writeFully(joined);
@@ -241,6 +239,22 @@ export class RespConnection {
       else pending.resolve(reply);
     }
   }
+}
+
+/**
+ * The error that pending commands fail with when the socket fails: a typed error as it
+ * is, and the socket's own (a reset, a broken pipe) as the connection lost.
+ */
+function lost(error: Error): Error {
+  if (
+    error instanceof DeadlineError || error instanceof ClosedError ||
+    error instanceof RemoteUnavailableError || error instanceof RespProtocolError
+  ) {
+    return error;
+  }
+  return new RemoteUnavailableError(`the connection to Redis was lost (${error.message})`, {
+    cause: error,
+  });
 }
 
 /** Opens the TCP or TLS socket. */

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
+import { type EntryDescription, MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
 
 /** Bytes before the first chunk's data. */
 export const HEADER_BYTES = 72;
@@ -49,14 +49,8 @@ export const MAX_COMPRESSED_BODY_BYTES = 64 << 20;
 const MAGIC = [0x47, 0x43, 0x50, 0x52]; // "GCPR"
 const VERSION = 1;
 
-/** What the header says about an entry. */
-export interface EntryHeader {
-  /** The OutputID in hex. */
-  outputId: string;
-  /** The body size after decoding. */
-  size: number;
-  /** The put time, in Unix nanoseconds. */
-  timeNanos: bigint;
+/** What the header says about an entry: its description, and how it is stored. */
+export interface EntryHeader extends EntryDescription {
   /** How the stored bytes are encoded. */
   encoding: Encoding;
   /** The number of stored bytes, all chunks together. */
@@ -65,8 +59,6 @@ export interface EntryHeader {
   chunkCount: number;
   /** Stored bytes per chunk (the last may be shorter). */
   chunkSize: number;
-  /** How long the go command took to produce the entry, when known (to 10 ms, at most 655 s). */
-  computeMillis?: number;
 }
 
 /**

@@ -10,7 +10,13 @@
 
 import type { RemoteStore } from "../store.ts";
 import type { Counted, Counters } from "../metrics.ts";
-import { ClosedError, messageOf } from "../errors.ts";
+import {
+  ClosedError,
+  DeadlineError,
+  messageOf,
+  RemoteAuthError,
+  RemoteUnavailableError,
+} from "../errors.ts";
 import { sha256HexOfText } from "../util/sha256.ts";
 import {
   decodeManifest,
@@ -38,6 +44,12 @@ interface ManifestNames {
   own?: string;
   base?: string;
   default?: string;
+}
+
+/** Whether an error is the remote failing (slow, gone, refusing us), not the manifest. */
+function isRemoteFailure(error: unknown): boolean {
+  return error instanceof DeadlineError || error instanceof RemoteUnavailableError ||
+    error instanceof RemoteAuthError;
 }
 
 /** The counters before any prefetch has been planned. */
@@ -224,11 +236,17 @@ export class ManifestSession implements Counted {
         skip: (actionId) => fetcher.isFetching(actionId) || local.has(actionId),
         maxBytes: options.prefetchMaxBytes,
         onStop: (reason) => logger.warnOnce("prefetch-stopped", `prefetching stopped: ${reason}`),
+        failsQuietly: (error) => error instanceof ClosedError || isRemoteFailure(error),
       });
       this.#prefetcher.start();
     } catch (error) {
       // Cut off by our own close (the go command finished first): nothing to say.
       if (error instanceof ClosedError || link.closed) return;
+      // The remote failing is the link's to judge and to say, once for the whole tier.
+      if (isRemoteFailure(error)) {
+        link.failed(error);
+        return;
+      }
       logger.warnOnce(
         "manifest-read",
         `cannot read build manifests (${messageOf(error)}); no prefetch`,

@@ -62,6 +62,11 @@ export interface PrefetcherOptions {
   maxBytes?: number;
   /** Called once when prefetching stops early, with the reason. */
   onStop?: (reason: string) => void;
+  /**
+   * Whether a failed fetch stops prefetching without a word, because someone else says
+   * it (a remote that went down is the link's to report).
+   */
+  failsQuietly?: (error: unknown) => boolean;
 }
 
 /** What a prefetch did. */
@@ -98,6 +103,7 @@ export class Prefetcher {
   #window: number;
   #windowBytes: number;
   #onStop: (reason: string) => void;
+  #failsQuietly: (error: unknown) => boolean;
   #next = 0;
   #inFlight = 0;
   #inFlightBytes = 0;
@@ -121,6 +127,7 @@ export class Prefetcher {
     this.#windowBytes = options.windowBytes ?? DEFAULT_PREFETCH_WINDOW_BYTES;
     this.#maxBytes = options.maxBytes ?? Infinity;
     this.#onStop = options.onStop ?? (() => {});
+    this.#failsQuietly = options.failsQuietly ?? (() => false);
     this.#planned = new Set(options.records.map((record) => record.actionId));
     this.metrics.planned = options.records.length;
   }
@@ -237,7 +244,7 @@ export class Prefetcher {
           } else if (error instanceof EntryTooLargeError) {
             this.stop("the prefetch budget is spent", true);
           } else {
-            this.stop(`a fetch failed (${messageOf(error)})`);
+            this.stop(`a fetch failed (${messageOf(error)})`, this.#failsQuietly(error));
           }
         },
       ).finally(() => {

@@ -1,8 +1,7 @@
 /**
- * SHA-256 through `node:crypto`, the fastest hash here (about 1.7 GB/s, a few
- * microseconds per small call). The module is loaded on first use rather than by a
- * static import: a static `node:` import costs every go command tens of milliseconds
- * before the handshake.
+ * SHA-256 through `node:crypto`, the fastest hash here, also per small call. The module
+ * is loaded on first use rather than by a static import: a static `node:` import delays
+ * every go command's handshake (measured in the README's Design section).
  *
  * @module
  */
@@ -56,7 +55,7 @@ export function loadSha256(): Promise<Sha256Factory> {
 /**
  * The SHA-256 of a whole buffer, computed on Deno's thread pool (`crypto.subtle`), so
  * that background work leaves the event loop's thread to the go command's requests.
- * Slower per call than {@linkcode loadSha256}'s hash (about 40 µs more), so only for
+ * Slower per call than {@linkcode loadSha256}'s hash, so only for
  * work nobody waits on.
  *
  * @param data The bytes.
@@ -74,7 +73,7 @@ export async function sha256HexOffThread(data: Uint8Array): Promise<string> {
  * @returns The digest in lowercase hex.
  */
 export async function sha256HexOfText(text: string): Promise<string> {
-  // Web Crypto rather than `node:crypto`, which costs a session about 17 ms of CPU to
+  // Web Crypto rather than `node:crypto`, which costs a session CPU to
   // load: a build served from local disk hashes only a few short texts (manifest names).
   return await sha256HexOffThread(new TextEncoder().encode(text));
 }

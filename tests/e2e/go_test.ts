@@ -12,29 +12,47 @@ function program(gocache: string, args: string[] = []): string {
   return gocacheprogValue(programArgv({ dir: gocache, passDir: false, args }));
 }
 
-Deno.test("go build through gocacheprog twice: the second build compiles nothing", async () => {
+Deno.test("go build through gocacheprog: the second build compiles nothing, and the go command's own cache shares what either stored", async (t) => {
   await using work = await goWorkspace("gocacheprog-e2e-");
-  const { module, gocache } = work;
-  const first = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache,
-    gocacheprog: program(gocache),
+  const { dir, module, gocache } = work;
+  await t.step("a build through gocacheprog twice: the second compiles nothing", async () => {
+    const first = await runGo(["build", "-x", "./..."], {
+      cwd: module,
+      gocache,
+      gocacheprog: program(gocache),
+    });
+    assertBuilt(first, "first build");
+    assert.deepEqual(compiledPackages(first.stderr), FIXTURE_PACKAGES);
+    const second = await runGo(["build", "-x", "./..."], {
+      cwd: module,
+      gocache,
+      gocacheprog: program(gocache, ["--log-metrics"]),
+    });
+    assertBuilt(second, "second build");
+    assert.deepEqual(compiledPackages(second.stderr), []);
+    // Linking cmd/app still makes a lookup of its own; what matters is that nothing compiles.
+    const summary = /gocacheprog: (\d+) gets \((\d+) hits, (\d+) misses, 0 errors\)/.exec(
+      second.stderr,
+    );
+    assert.ok(summary !== null, second.stderr);
+    assert.ok(Number(summary[2]) > 100 && Number(summary[3]) <= 2, summary[0]);
   });
-  assertBuilt(first, "first build");
-  assert.deepEqual(compiledPackages(first.stderr), FIXTURE_PACKAGES);
-  const second = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache,
-    gocacheprog: program(gocache, ["--log-metrics"]),
+  await t.step("what gocacheprog stored, the go command's own cache reuses", async () => {
+    const native = await runGo(["build", "-x", "./..."], { cwd: module, gocache });
+    assertBuilt(native, "native build");
+    assert.deepEqual(compiledPackages(native.stderr), [], "native build after the program");
   });
-  assertBuilt(second, "second build");
-  assert.deepEqual(compiledPackages(second.stderr), []);
-  // Linking cmd/app still makes a lookup of its own; what matters is that nothing compiles.
-  const summary = /gocacheprog: (\d+) gets \((\d+) hits, (\d+) misses, 0 errors\)/.exec(
-    second.stderr,
-  );
-  assert.ok(summary !== null, second.stderr);
-  assert.ok(Number(summary[2]) > 100 && Number(summary[3]) <= 2, summary[0]);
+  await t.step("what the go command stored, gocacheprog reuses", async () => {
+    const other = await freshGoCache(dir, "other");
+    assertBuilt(await runGo(["build", "./..."], { cwd: module, gocache: other }), "native build");
+    const viaProgram = await runGo(["build", "-x", "./..."], {
+      cwd: module,
+      gocache: other,
+      gocacheprog: program(other),
+    });
+    assertBuilt(viaProgram, "program build after native");
+    assert.deepEqual(compiledPackages(viaProgram.stderr), [], "program build after the native one");
+  });
 });
 
 Deno.test("go test twice shows (cached); after go clean -testcache the tests run again", async () => {
@@ -81,28 +99,6 @@ Deno.test("go build -o out.a of a library twice: the stored output survives", as
     [],
     "the cached archive was copied, not moved away",
   );
-});
-
-Deno.test("what gocacheprog stored, the go command's own cache reuses, and the other way round", async () => {
-  await using work = await goWorkspace("gocacheprog-e2e-");
-  const { dir, module, gocache } = work;
-  assertBuilt(
-    await runGo(["build", "./..."], { cwd: module, gocache, gocacheprog: program(gocache) }),
-    "program build",
-  );
-  const native = await runGo(["build", "-x", "./..."], { cwd: module, gocache });
-  assertBuilt(native, "native build");
-  assert.deepEqual(compiledPackages(native.stderr), [], "native build after the program");
-
-  const other = await freshGoCache(dir, "other");
-  assertBuilt(await runGo(["build", "./..."], { cwd: module, gocache: other }), "native build");
-  const viaProgram = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache: other,
-    gocacheprog: program(other),
-  });
-  assertBuilt(viaProgram, "program build after native");
-  assert.deepEqual(compiledPackages(viaProgram.stderr), [], "program build after the native one");
 });
 
 Deno.test("two go builds at the same time share one directory safely", async () => {

@@ -9,6 +9,8 @@ import { gocacheprogValue, programArgv, runGocacheprog } from "../support/progra
 import { startRedis } from "../support/redis_server.ts";
 import { tempDir } from "../support/tools.ts";
 import { actionIdFor, FakeGoClient, sha256Base64 } from "../support/fake_go_client.ts";
+import { commandContext } from "../support/commands.ts";
+import { runStats } from "../../src/cli/commands/stats.ts";
 
 /** Every printable ASCII character but the space, in a fixed shuffled order. */
 function printablePassword(): string {
@@ -139,8 +141,10 @@ Deno.test("a password of every printable ASCII character never shows, wherever i
         assert.equal(code, 0, `${what}: ${stderr}`);
         assert.match(stderr, /request 1 put/, "request logging was on");
         assertHidden(stderr + JSON.stringify(client.responses), secret, what);
-        const stats = await runGocacheprog(["stats", "--dir", dir, ...redisUrl, ...args], env);
-        assertHidden(stats.stdout + stats.stderr, secret, `stats, ${what}`);
+        // stats, in-process: the same settings from the same flags and environment.
+        const stats = commandContext(["stats", "--dir", dir, ...redisUrl, ...args], { env });
+        await runStats(stats.context);
+        assertHidden([...stats.printed, ...stats.errors].join("\n"), secret, `stats, ${what}`);
       }
     }
   }

@@ -14,6 +14,8 @@ Deno.test("--read-only builds are served by a +@read ACL user and by a replica, 
   await using master = await startRedis({
     dir: work.dir,
     aclUsers: ["user reader on >reader-password ~* +@read"],
+    // A replica's first sync would wait 5 s for others to join it.
+    args: ["--repl-diskless-sync-delay", "0"],
   });
   const a = await freshGoCache(work.dir, "a");
   assertBuilt(

@@ -2,33 +2,56 @@
 import assert from "node:assert/strict";
 import { trimStore } from "../../src/local/trim.ts";
 import { DiskStore } from "../../src/local/disk_store.ts";
-import { sha256HexOfText } from "../../src/util/sha256.ts";
+import { loadSha256 } from "../../src/util/sha256.ts";
+import { encodeNativeEntry } from "../../src/local/native_entry.ts";
 import { measureStore } from "../../src/local/store_files.ts";
 import { compiledPackages, goWorkspace, runGo } from "../support/go.ts";
 import { CLI_ENTRY, gocacheprogValue, programArgv } from "../support/program.ts";
 import { REPO_ROOT, tempDir } from "../support/tools.ts";
-import { putBytes } from "../support/stores.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Stores `count` entries of `size` bytes and dates their files `ages[i]` ago. */
+/**
+ * Stores `count` entries of `size` bytes, each with a body of its own, and dates their
+ * files `age(i)` ago. Written straight in the store's layout with synchronous calls: a
+ * fixture of thousands of entries in a fraction of a second.
+ */
 async function fill(
   dir: string,
   count: number,
   size: number,
   age: (i: number) => number,
 ): Promise<string[]> {
+  const sha256 = await loadSha256();
+  const hex = (bytes: Uint8Array) => {
+    const hash = sha256();
+    hash.update(bytes);
+    return hash.digestHex();
+  };
   const store = await DiskStore.open(dir);
   const actions: string[] = [];
+  const now = Date.now();
   for (let i = 0; i < count; i++) {
     const body = new Uint8Array(size);
     new DataView(body.buffer).setUint32(0, i);
-    const actionId = await sha256HexOfText(`action ${i}`);
-    const hit = await putBytes(store, actionId, body);
-    const when = new Date(Date.now() - age(i));
-    Deno.utimeSync(store.entryPath(actionId), when, when);
-    Deno.utimeSync(hit.diskPath, when, when);
+    const actionId = hex(new TextEncoder().encode(`action ${i}`));
+    const outputId = hex(body);
+    const when = new Date(now - age(i));
+    const files: [string, Uint8Array][] = [
+      [store.outputPath(outputId), body],
+      [
+        store.entryPath(actionId),
+        new TextEncoder().encode(
+          encodeNativeEntry({ actionId, outputId, size, timeNanos: BigInt(now) * 1_000_000n }),
+        ),
+      ],
+    ];
+    for (const [path, bytes] of files) {
+      Deno.mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+      Deno.writeFileSync(path, bytes);
+      Deno.utimeSync(path, when, when);
+    }
     actions.push(actionId);
   }
   return actions;
@@ -50,6 +73,8 @@ Deno.test("trimStore() removes what was unused for longer than the age, and keep
     true,
   ]);
   const young = trimStore(dir.path, { ageMillis: 1, force: true });
+  assert.equal(young.ran, true, "the forced pass ran");
+  assert.equal(young.shardsScanned, 256);
   assert.equal(
     young.filesRemoved,
     0,
@@ -101,7 +126,10 @@ Deno.test("trimStore() never removes a file younger than two hours, even over th
   await using dir = await tempDir();
   await fill(dir.path, 50, 4096, () => 30 * 60_000);
   const result = trimStore(dir.path, { ageMillis: 1, maxSizeBytes: 1 });
+  assert.equal(result.ran, true, "the pass ran");
+  assert.equal(result.complete, true, "over every shard");
   assert.equal(result.filesRemoved, 0);
+  assert.equal(result.bytesKept, 50 * (4096 + 175), "every file was seen, and kept");
 });
 
 Deno.test("gocacheprog trim runs in several processes at once without errors", async () => {

@@ -74,6 +74,7 @@ export class MemoryRemoteStore implements RemoteStore {
   #closed = false;
   /** Counts closes: an operation in flight across one fails, as a real store's would. */
   #closes = 0;
+  #callWaiters: { method: RemoteCall["method"]; resolve: () => void }[] = [];
 
   /**
    * Creates an empty store.
@@ -107,6 +108,17 @@ export class MemoryRemoteStore implements RemoteStore {
    */
   callsOf(method: RemoteCall["method"]): RemoteCall[] {
     return this.calls.filter((call) => call.method === method);
+  }
+
+  /**
+   * Settles once a call of this method has reached the store (at once if one has).
+   *
+   * @param method The method.
+   * @returns A promise that settles on that call.
+   */
+  untilCalled(method: RemoteCall["method"]): Promise<void> {
+    if (this.callsOf(method).length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#callWaiters.push({ method, resolve }));
   }
 
   /** Whether `close()` was called (the store may still be used after: as by a new session). */
@@ -175,6 +187,9 @@ export class MemoryRemoteStore implements RemoteStore {
   /** Records a call, then applies the latency, the hold and the fault. */
   async #operate(call: RemoteCall): Promise<void> {
     this.calls.push(call);
+    this.#callWaiters = this.#callWaiters.filter((waiter) =>
+      waiter.method === call.method ? (waiter.resolve(), false) : true
+    );
     const closes = this.#closes;
     if (this.#latencyMillis > 0) await sleep(this.clock, this.#latencyMillis);
     await this.#held;

@@ -117,3 +117,21 @@ export function runGocacheprog(
     ...args,
   ], { env });
 }
+
+/**
+ * The GOCACHEPROG value of the end-to-end Redis tests: {@linkcode redisGocacheprog}
+ * with a short deadline, so that a fault costs the build little.
+ *
+ * @param gocache The cache directory.
+ * @param redis The Redis server, or a port.
+ * @param args More program flags.
+ * @returns The value.
+ */
+export function e2eRedisProgram(
+  gocache: string,
+  redis: { port: number } | number,
+  args: readonly string[] = [],
+): string {
+  const port = typeof redis === "number" ? redis : redis.port;
+  return redisGocacheprog(gocache, port, ["--redis-timeout", "300ms", ...args]);
+}

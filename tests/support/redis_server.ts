@@ -164,34 +164,31 @@ function redisHandle(
 }
 
 /**
- * Starts three Cluster nodes and joins them with `redis-cli --cluster create`.
+ * Starts three Cluster nodes and joins them: each takes a third of the slots and its own
+ * config epoch, then they meet (what `redis-cli --cluster create` does, without its
+ * waits of a second each).
  *
  * @param dir A directory for the nodes' files.
  * @returns The nodes; dispose of each when done.
  */
 export async function startRedisCluster(dir: string): Promise<RedisServer[]> {
   const nodes = await Promise.all([0, 1, 2].map(() => startRedis({ dir, cluster: true })));
-  const created = await new Deno.Command(requireTool("redis-cli"), {
-    args: [
-      "--cluster",
-      "create",
-      ...nodes.map((node) => `127.0.0.1:${node.port}`),
-      "--cluster-replicas",
-      "0",
-      "--cluster-yes",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!created.success) {
-    throw new Error(
-      `redis-cli --cluster create failed: ${new TextDecoder().decode(created.stderr)}`,
-    );
+  const ranges = [["0", "5460"], ["5461", "10922"], ["10923", "16383"]];
+  for (const [i, node] of nodes.entries()) {
+    await node.cli("CLUSTER", "ADDSLOTSRANGE", ...ranges[i]!);
+    await node.cli("CLUSTER", "SET-CONFIG-EPOCH", String(i + 1));
   }
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (const node of nodes.slice(1)) {
+    await nodes[0]!.cli("CLUSTER", "MEET", "127.0.0.1", String(node.port));
+  }
+  for (let attempt = 0; attempt < 200; attempt++) {
     const states = await Promise.all(nodes.map((node) => node.cli("CLUSTER", "INFO")));
-    if (states.every((state) => state.includes("cluster_state:ok"))) return nodes;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (
+      states.every((state) => /cluster_state:ok/.test(state) && /cluster_known_nodes:3/.test(state))
+    ) {
+      return nodes;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error("The Redis Cluster did not reach cluster_state:ok");
 }

@@ -13,6 +13,7 @@ import { remoteBackedStore } from "../support/tier_parts.ts";
 import { putBytes, remoteEntryOf } from "../support/stores.ts";
 import { tempDir } from "../support/tools.ts";
 import { id } from "../support/vectors.ts";
+import { settle } from "../support/fake_clock.ts";
 
 function manifests(write: boolean, own = "ref:main"): ManifestOptions {
   return {
@@ -126,4 +127,33 @@ Deno.test("RemoteBackedStore's prefetch says when the remote could not be used",
   const { store } = await remoteBackedStore(dir.path, remote, { manifests: manifests(false) });
   assert.equal((await store.prefetchFinished()).remoteAvailable, false);
   await store.close();
+});
+
+Deno.test("RemoteBackedStore says nothing of its own close: a manifest read or a companion cut off by it is no failure", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  remote.entries.set(id(1), await remoteEntryOf(new TextEncoder().encode("archive")));
+  const { store, log } = await remoteBackedStore(dir.path, remote, { manifests: manifests(false) });
+  remote.hold(); // the manifest read, and everything after it, waits
+  await remote.untilCalled("readManifests");
+  const get = store.get(id(1)); // and a get with its companion
+  await settle();
+  await store.close(); // the go command finished first
+  assert.equal(await get, undefined, "cut off: a miss");
+  assert.deepEqual(log.warnings(), []);
+  const record = store.metrics.record();
+  assert.equal(record.breakerTrips, 0);
+  assert.equal(record.demandErrors, 0, "nothing counted against the remote");
+});
+
+Deno.test("RemoteBackedStore leaves a remote failure during the manifest read to the link: no warning of its own", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  remote.fault = "refused";
+  const { store, log } = await remoteBackedStore(dir.path, remote, { manifests: manifests(false) });
+  await store.prefetchFinished();
+  for (let n = 1; n <= 3; n++) await store.get(id(n));
+  await store.close();
+  assert.equal(log.warnings().length, 1, log.lines.join("\n"));
+  assert.match(log.warnings()[0]!, /memory remote is unavailable/);
 });
