@@ -12,12 +12,14 @@
  * @module
  */
 
-import { type Command, type Config, parseConfig, resolveCacheDir } from "./cli/config.ts";
+import { type Command, type Config, parseConfig } from "./cli/config.ts";
+import { cacheDirOf, realCacheDir } from "./cli/cache_dir.ts";
 import type { CommandContext } from "./cli/commands/context.ts";
 import {
   missingPermissionFlags,
   permissionNeeds,
   queryDenoPermission,
+  readEnvIfGranted,
   readOwnEnv,
 } from "./cli/permissions.ts";
 import { readRemoteSettings, SecretFileError } from "./cli/remote_settings.ts";
@@ -70,24 +72,30 @@ export async function main(args: readonly string[]): Promise<number> {
  * @throws {UsageError} On a missing permission, or an unusable configuration.
  */
 function makeContext(config: Config): CommandContext {
-  const dir = resolveCacheDir(config, () => Deno.cwd());
+  const { dir, linkedFrom } = realCacheDir(
+    cacheDirOf(config, readEnvIfGranted, () => Deno.cwd()),
+  );
   // doctor reports missing permissions itself, among its other checks.
   if (config.command !== "doctor") {
     const missing = missingPermissionFlags(permissionNeeds(config, dir), queryDenoPermission);
     if (missing.length > 0) {
       throw new UsageError(
-        `missing Deno permissions: run deno with ${missing.join(" ")} ` +
-          "(see the README's install section)",
+        `missing Deno permissions: run deno with ${missing.join(" ")} (` +
+          (linkedFrom === undefined
+            ? ""
+            : `the cache directory ${linkedFrom} is a link to ${dir}, and Deno checks the real path; `) +
+          "see the README's install section)",
       );
     }
   }
   const context: CommandContext = {
     config,
     dir,
+    ...(linkedFrom === undefined ? {} : { dirLinkedFrom: linkedFrom }),
     print: (line) => writeStdout(line + "\n"),
     error: (line) => writeStderrLine(`gocacheprog: ${line}`),
     query: queryDenoPermission,
-    goVersion,
+    goEnv,
   };
   try {
     const remote = readRemoteSettings(config);
@@ -117,16 +125,16 @@ async function runCommand(command: Command, context: CommandContext): Promise<nu
   }
 }
 
-/** `go env GOVERSION`, with GOCACHEPROG cleared (else that go command would start us). */
-async function goVersion(): Promise<string> {
+/** `go env -json`, with GOCACHEPROG cleared (else that go command would start us). */
+async function goEnv(names: readonly string[]): Promise<Record<string, string>> {
   const output = await new Deno.Command("go", {
-    args: ["env", "GOVERSION"],
+    args: ["env", "-json", ...names],
     env: { GOCACHEPROG: "" },
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!output.success) throw new Error(new TextDecoder().decode(output.stderr).trim());
-  return new TextDecoder().decode(output.stdout).trim();
+  return JSON.parse(new TextDecoder().decode(output.stdout));
 }
 
 if (import.meta.main) {

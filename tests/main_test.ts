@@ -174,7 +174,7 @@ Deno.test("gocacheprog rejects an unknown flag, and no cache directory, with exi
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown flag "--bogus"/);
   assert.equal(unknown.stdout, "", "no handshake for a usage error");
-  const noDir = await runGocacheprog([], { GOCACHE: "" });
+  const noDir = await runGocacheprog([], { GOCACHE: "", HOME: "", XDG_CACHE_HOME: "" });
   assert.equal(noDir.code, 2);
   assert.match(noDir.stderr, /No cache directory/);
 });

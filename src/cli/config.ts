@@ -14,6 +14,7 @@
 import { FLAGS, type FlagSpec, type Settings } from "./flags.ts";
 import { parseDuration, parseSize } from "./units.ts";
 import { UsageError } from "../errors.ts";
+import { prefixProblem } from "../redis/address.ts";
 
 /** What the program was asked to do. */
 export type Command = "serve" | "prefetch" | "stats" | "trim" | "clear" | "doctor";
@@ -130,6 +131,8 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
 
 /** Rules that concern several flags, or a flag and the command. */
 function checkConfig(config: Config): void {
+  const prefix = prefixProblem(config.redisPrefix);
+  if (prefix !== undefined) throw new UsageError(`--redis-prefix: ${prefix}`);
   if (config.redisTtlMillis < 1000) throw new UsageError("--redis-ttl must be at least 1s");
   if (
     config.command === "prefetch" && config.redisUrls.length === 0 &&
@@ -140,27 +143,6 @@ function checkConfig(config: Config): void {
   if (config.command === "clear" && config.clearLocal === config.clearRemote) {
     throw new UsageError("clear takes exactly one of --local and --remote");
   }
-}
-
-/**
- * Resolves the cache directory to an absolute path.
- *
- * @param config The parsed configuration.
- * @param cwd Returns the working directory; only called for a relative path.
- * @returns The absolute directory.
- * @throws {UsageError} If no directory is configured, or `GOCACHE` is `off`.
- */
-export function resolveCacheDir(config: Config, cwd: () => string): string {
-  const dir = config.dir;
-  if (dir === undefined) {
-    throw new UsageError(
-      "No cache directory: pass --dir DIR or set GOCACHEPROG_DIR (the go command sets GOCACHE " +
-        "for the programs it starts; with deno run, allow reading it with --allow-env=GOCACHE)",
-    );
-  }
-  if (dir === "off") throw new UsageError('The cache directory cannot be "off"');
-  const absolute = dir.startsWith("/") ? dir : `${cwd()}/${dir}`;
-  return absolute.length > 1 ? absolute.replace(/\/+$/, "") : absolute;
 }
 
 function parseValue(

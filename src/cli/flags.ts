@@ -148,7 +148,7 @@ const FLAG_ROWS = [
     default: "",
     defaultText: "none",
     valueName: "PREFIX",
-    description: "namespace for the keys, for example one per project or trust domain",
+    description: "namespace for the keys, for example one per project or trust domain (no { or })",
   },
   {
     key: "redisTlsCa",

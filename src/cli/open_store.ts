@@ -14,6 +14,8 @@ import type { ManifestOptions } from "../tiered/manifest_session.ts";
 import { deriveScopes } from "../tiered/manifest.ts";
 import type { RemoteSettings } from "./remote_settings.ts";
 import { readEnvIfGranted } from "./permissions.ts";
+import { redisEndpoints } from "./remote_settings.ts";
+import { HealthFile } from "../local/health_file.ts";
 import type { Logger } from "../util/log.ts";
 import type { MetricsRegistry } from "../metrics.ts";
 
@@ -29,6 +31,11 @@ export interface OpenStoreOptions {
   logger: Logger;
   /** Where the remote tier's parts register their counters. */
   metrics?: MetricsRegistry;
+  /**
+   * Reads the variables that name the build's manifests; the granted environment unless
+   * given (a `prefetch` step adds what `go env` says).
+   */
+  env?: (name: string) => string | undefined;
 }
 
 /**
@@ -64,6 +71,8 @@ export async function openRemoteBackedStore(
   const { config, remote } = options;
   return new RemoteBackedStore({
     local: await openDiskStore(options, !use.servesGoCommand),
+    // What the job's other go commands found of this Redis, in the cache directory.
+    health: new HealthFile(options.dir, redisEndpoints(config).join(",")),
     // The Redis code loads after the handshake, and the store connects in the background.
     remote: import("../redis/redis_store.ts").then(({ openRedisStore }) => openRedisStore(remote)),
     logger: options.logger,
@@ -71,7 +80,7 @@ export async function openRemoteBackedStore(
     readOnly: config.readOnly,
     timeoutMillis: config.redisTimeoutMillis,
     uploadWaitMillis: config.uploadWaitMillis,
-    manifests: manifestOptions(config, use.recordManifest),
+    manifests: manifestOptions(config, use.recordManifest, options.env),
     speculate: config.speculate,
   });
 }

@@ -8,23 +8,30 @@
  * @module
  */
 
-import { CI_ENV_VARIABLES } from "../tiered/manifest.ts";
+import { CI_ENV_VARIABLES, GO_ENV_VARIABLES } from "../tiered/build_env.ts";
 import { ENV_VARIABLES } from "./flags.ts";
 import type { Command, Config } from "./config.ts";
 import { redisEndpoints } from "./remote_settings.ts";
 
 /**
  * The `--allow-env` value for the disk-only mode: `GOCACHE` and every variable of ours
- * (Deno accepts a trailing `*`), and nothing else.
+ * (Deno accepts a trailing `*`), and where the go command's default cache directory is
+ * (`HOME`, `XDG_CACHE_HOME`, for commands run without `GOCACHE`), and nothing else.
  */
-export const ENV_PERMISSION = "GOCACHE,GOCACHEPROG_*";
+export const ENV_PERMISSION = "GOCACHE,GOCACHEPROG_*,HOME,XDG_CACHE_HOME";
 
 /**
  * The `--allow-env` value for Redis mode with a standalone server: the program's own
- * variables and the CI variables that name the build's manifests. A Cluster or Sentinel
+ * variables, and those that name the build's manifests: the go command's toolchain and
+ * target, and the CI job's. A Cluster or Sentinel
  * needs the whole environment instead, because ioredis reads all of it when it loads.
  */
-export const REDIS_ENV_PERMISSION: string = [ENV_PERMISSION, ...CI_ENV_VARIABLES].join(",");
+export const REDIS_ENV_PERMISSION: string = [
+  ENV_PERMISSION,
+  ...GO_ENV_VARIABLES,
+  ...CI_ENV_VARIABLES,
+]
+  .join(",");
 
 /**
  * Whether the whole environment must be readable: only for a Cluster or Sentinel, which

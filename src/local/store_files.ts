@@ -62,16 +62,23 @@ export function isTemporaryFileName(name: string): boolean {
 let temporaryCounter = 0;
 
 /**
- * A unique sibling name for an atomic write. It ends in neither `-a` nor `-d`, so no
- * reader mistakes it for a store file.
+ * A unique sibling name for an atomic write, no longer than the final name: a cache
+ * directory whose path is near the system's limit (4,096 bytes on Linux) can hold every
+ * file whose final path fits, its temporary files included. The name keeps the start
+ * of the final one, then `.tmp-` and a part unique to this process and write; it ends in
+ * none of `-a`, `-d` and `-s`, so no reader mistakes it for a store file.
  *
  * @param finalPath The file's final path.
- * @returns `<finalPath>.tmp-<pid>-<counter>-<random>`.
+ * @returns `<start of the final name>.tmp-<unique>`, of the final name's length or less.
  */
 export function temporaryPath(finalPath: string): string {
   temporaryCounter++;
-  const random = Math.floor(Math.random() * 0x100000000).toString(16);
-  return `${finalPath}${TEMPORARY_MARK}${Deno.pid}-${temporaryCounter}-${random}`;
+  const slash = finalPath.lastIndexOf("/");
+  const name = finalPath.slice(slash + 1);
+  const random = Math.floor(Math.random() * 0x100000000).toString(36);
+  const unique = `${Deno.pid.toString(36)}${temporaryCounter.toString(36)}${random}`;
+  const keep = Math.max(0, name.length - TEMPORARY_MARK.length - unique.length);
+  return `${finalPath.slice(0, slash + 1)}${name.slice(0, keep)}${TEMPORARY_MARK}${unique}`;
 }
 
 /**

@@ -23,7 +23,13 @@
  * @module
  */
 
-import { isStoreFileName, isTemporaryFileName, SHARD_COUNT, shardPath } from "./store_files.ts";
+import {
+  isStoreFileName,
+  isTemporaryFileName,
+  SHARD_COUNT,
+  shardPath,
+  temporaryPath,
+} from "./store_files.ts";
 
 /** Five days, as the go command: local entries unused for longer are trimmed. */
 export const DEFAULT_TRIM_AGE_MILLIS = 5 * 24 * 3600 * 1000;
@@ -217,7 +223,7 @@ function readState(dir: string): TrimState {
 
 function writeState(dir: string, state: TrimState): void {
   const path = `${dir}/${TRIM_STATE_FILE}`;
-  const temporary = `${path}.tmp-${Deno.pid}`;
+  const temporary = temporaryPath(path);
   Deno.writeTextFileSync(temporary, JSON.stringify(state) + "\n");
   Deno.renameSync(temporary, path);
 }

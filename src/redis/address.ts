@@ -1,6 +1,6 @@
 /**
- * Reading Redis addresses as users write them. Pure, so it can be tested without Redis
- * and used before anything connects.
+ * Reading Redis addresses as users write them, and checking the key prefix they give.
+ * Pure, so it can be tested without Redis and used before anything connects.
  *
  * @module
  */
@@ -95,4 +95,21 @@ function unreadable(why: string): string {
   return `Cannot read a Redis address (${why}): write host:port, or ` +
     "redis://[user:password@]host[:port][/db] with reserved characters in the password " +
     "percent-encoded (or give the password in GOCACHEPROG_REDIS_PASSWORD)";
+}
+
+/**
+ * Whether a prefix can name a namespace of its own: one without braces, which would
+ * change the Cluster hash tag of every key under it (putting a whole namespace in one
+ * slot), and would let a namespace's keys match another's pattern (`gocacheprog:{*`, the
+ * pattern of the namespace without a prefix, matches `gocacheprog:{x}:...`). Without
+ * them, every namespace's keys are `gocacheprog:[<prefix>:]{...}`, and no namespace's
+ * pattern matches another's keys.
+ *
+ * @param prefix The user's prefix.
+ * @returns Why it cannot be used, or `undefined` when it can.
+ */
+export function prefixProblem(prefix: string): string | undefined {
+  return /[{}]/.test(prefix)
+    ? "the Redis prefix may not hold { or }: they would make it the Cluster hash tag of every key"
+    : undefined;
 }

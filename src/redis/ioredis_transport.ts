@@ -12,6 +12,7 @@
  * @module
  */
 
+// Types only: nothing of ioredis is loaded until a Cluster or Sentinel is used.
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 import type { Buffer } from "node:buffer";
 import { DeadlineError, messageOf, RemoteUnavailableError } from "../errors.ts";
@@ -63,12 +64,36 @@ interface Ioredis {
   Buffer: typeof Buffer;
 }
 
+/**
+ * ioredis' specifier, in a variable on purpose: Deno fetches every npm package a program
+ * could import by a literal specifier when the program starts, so a literal
+ * `import("ioredis")` made every go command, local or standalone, download ioredis into
+ * an empty `DENO_DIR` (and fail to, at length, on a runner without npm). Installing
+ * caches it (`ioredis_deps.ts`), for Cluster and Sentinel to work offline. In full, not
+ * the import map's name: a computed import is not rewritten when the package is
+ * published. It is `deno.json`'s `ioredis` entry (a test checks that they agree).
+ */
+export const IOREDIS_SPECIFIER = "npm:ioredis@^5.11.1";
+
 let ioredisLoading: Promise<Ioredis> | undefined;
 
 function loadIoredis(): Promise<Ioredis> {
-  ioredisLoading ??= Promise.all([import("ioredis"), import("node:buffer")]).then((
-    [{ Redis, Cluster, ReplyError }, { Buffer }],
-  ) => ({ Redis, Cluster, ReplyError: ReplyError as unknown as new () => Error, Buffer }));
+  ioredisLoading ??= Promise.all([
+    import(IOREDIS_SPECIFIER) as Promise<typeof import("ioredis")>,
+    import("node:buffer"),
+  ]).then(
+    (
+      [{ Redis, Cluster, ReplyError }, { Buffer }],
+    ) => ({ Redis, Cluster, ReplyError: ReplyError as unknown as new () => Error, Buffer }),
+    (error) => {
+      throw new RemoteUnavailableError(
+        "ioredis, which a Redis Cluster or Sentinel needs, is not installed and cannot be " +
+          `fetched here (${messageOf(error).split("\n")[0]}); install it where npm can be ` +
+          "reached: see the README's install section",
+        { cause: error },
+      );
+    },
+  );
   return ioredisLoading;
 }
 
@@ -128,8 +153,10 @@ export class IoredisTransport implements RedisTransport {
     }));
   }
 
-  async close(): Promise<void> {
-    (await this.#client.catch(() => undefined))?.client.disconnect();
+  /** Disconnects, without waiting for ioredis to load or connect if it has not yet. */
+  close(): Promise<void> {
+    this.#client.then(({ client }) => client.disconnect(), () => {});
+    return Promise.resolve();
   }
 
   /** The client, once connected. */

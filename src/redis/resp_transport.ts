@@ -116,8 +116,9 @@ export class RespTransport implements RedisTransport {
     return Promise.resolve([{ send: (args) => this.send(args) }]);
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.#demand, ...Object.values(this.#lanes)].map((slot) => slot.close()));
+  close(): Promise<void> {
+    for (const slot of [...this.#demand, ...Object.values(this.#lanes)]) slot.close();
+    return Promise.resolve();
   }
 }
 
@@ -132,6 +133,7 @@ class ConnectionSlot {
   #connection: Promise<RespConnection | undefined> | undefined;
   #current: RespConnection | undefined;
   #failedAt = -Infinity;
+  #closed = false;
 
   constructor(
     options: RespConnectionOptions,
@@ -148,13 +150,19 @@ class ConnectionSlot {
     return this.#current !== undefined && !this.#current.closed ? this.#current : undefined;
   }
 
-  /** The open connection, or `undefined` while it cannot be opened. */
+  /** The open connection, or `undefined` while it cannot be opened (or once closed). */
   open(): Promise<RespConnection | undefined> {
     this.#connection = (this.#connection ?? Promise.resolve(undefined)).then((connection) => {
+      if (this.#closed) return undefined;
       if (connection !== undefined && !connection.closed) return connection;
       if (performance.now() - this.#failedAt < RECONNECT_INTERVAL_MILLIS) return undefined;
       const opening = RespConnection.open(this.#options);
       return withDeadline(opening, this.#connectTimeoutMillis, "connecting").then((opened) => {
+        // Closed while connecting: nobody wants it any more.
+        if (this.#closed) {
+          opened.close();
+          return undefined;
+        }
         this.#current = opened;
         return opened;
       }, (error) => {
@@ -168,7 +176,13 @@ class ConnectionSlot {
     return this.#connection;
   }
 
-  async close(): Promise<void> {
-    (await this.#connection)?.close();
+  /**
+   * Closes the connection, and one still being opened once it opens: without waiting for
+   * it, so that a session whose remote never answered ends at once.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#current?.close();
+    this.#connection?.then((connection) => connection?.close(), () => {});
   }
 }

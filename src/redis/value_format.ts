@@ -29,6 +29,7 @@
  */
 
 import { type EntryDescription, MAX_REMOTE_ENTRY_BYTES } from "../store.ts";
+import { prefixProblem } from "./address.ts";
 
 /** Bytes before the first chunk's data. */
 export const HEADER_BYTES = 72;
@@ -66,8 +67,11 @@ export interface EntryHeader extends EntryDescription {
  *
  * @param prefix The user's prefix, possibly empty.
  * @returns `gocacheprog:` or `gocacheprog:<prefix>:`.
+ * @throws {TypeError} For a prefix with braces (see `prefixProblem` in `address.ts`).
  */
 export function keyNamespace(prefix: string): string {
+  const problem = prefixProblem(prefix);
+  if (problem !== undefined) throw new TypeError(problem);
   return prefix === "" ? "gocacheprog:" : `gocacheprog:${prefix}:`;
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { type Manifest, type ManifestRecord, MAX_MANIFEST_RECORDS } from "../manifest_format.ts";
+import { toolchainOf } from "./build_env.ts";
 
 /** Entries larger than this are left out of manifests (left to the demand path). */
 export const MAX_MANIFEST_ENTRY_BYTES = 64 << 20;
@@ -63,30 +64,13 @@ export interface ManifestScopes {
   writesDefault: boolean;
   /** Identifies the CI job, so that its go commands append to one manifest. */
   jobId?: string;
+  /**
+   * The toolchain and target the go command builds with (its version, OS, architecture
+   * and their settings), from the environment it gives this program: builds of one job
+   * on other Go versions or targets (a matrix) have manifests of their own.
+   */
+  toolchain: string;
 }
-
-/**
- * The CI variables that {@linkcode deriveScopes} reads, and nothing else: they are what
- * Redis mode needs to be allowed to read besides its own (`--allow-env` lists them), so
- * that no other variable of a CI job (a job token, a registry password) is readable.
- */
-export const CI_ENV_VARIABLES: readonly string[] = [
-  "GITLAB_CI",
-  "CI_JOB_NAME",
-  "CI_JOB_ID",
-  "CI_MERGE_REQUEST_IID",
-  "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",
-  "CI_COMMIT_REF_NAME",
-  "CI_DEFAULT_BRANCH",
-  "GITHUB_ACTIONS",
-  "GITHUB_WORKFLOW",
-  "GITHUB_JOB",
-  "GITHUB_REF",
-  "GITHUB_REF_NAME",
-  "GITHUB_BASE_REF",
-  "GITHUB_RUN_ID",
-  "GITHUB_RUN_ATTEMPT",
-];
 
 /**
  * Derives the scopes from the CI environment (GitLab CI or GitHub Actions), with
@@ -131,6 +115,7 @@ export function deriveScopes(
   defaultBranch ??= "main";
   const scopes: ManifestScopes = {
     buildType: buildType ?? "default",
+    toolchain: toolchainOf(env),
     default: `ref:${defaultBranch}`,
     writesDefault: own === `ref:${defaultBranch}`,
   };

@@ -193,7 +193,12 @@ export class ManifestSession implements Counted {
   /** The names of this build's manifests: its own scope's, its base's, the default's. */
   async #names(): Promise<ManifestNames> {
     const scopes = this.#options.scopes;
-    const type = (await sha256HexOfText(scopes.buildType)).slice(0, 16);
+    // The toolchain is part of the build's kind: a matrix over Go versions or targets
+    // never reads another entry's manifest.
+    const kind = scopes.toolchain === ""
+      ? scopes.buildType
+      : `${scopes.buildType}\n${scopes.toolchain}`;
+    const type = (await sha256HexOfText(kind)).slice(0, 16);
     const names: ManifestNames = {};
     if (scopes.own !== undefined) names.own = `${type}:${scopes.own}`;
     if (scopes.base !== undefined) names.base = `${type}:${scopes.base}`;

@@ -32,7 +32,7 @@ import {
 import { MetricsRegistry } from "../metrics.ts";
 import type { Logger } from "../util/log.ts";
 import { type Clock, SYSTEM_CLOCK } from "../util/clock.ts";
-import { RemoteLink } from "./remote_link.ts";
+import { type RemoteHealth, RemoteLink } from "./remote_link.ts";
 import { Fetcher } from "./fetcher.ts";
 import { Companions } from "./companions.ts";
 import { UploadQueue } from "./upload_queue.ts";
@@ -96,6 +96,8 @@ export interface RemoteBackedStoreOptions {
    * @default {5000}
    */
   breakerCooldownMillis?: number;
+  /** What the other processes of the job found of the remote; nothing shared if absent. */
+  health?: RemoteHealth;
 }
 
 /** What a prefetch did, for the `prefetch` command. */
@@ -165,6 +167,7 @@ export class RemoteBackedStore implements CacheStore {
       clock,
       timeoutMillis: options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS,
       breakerCooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
+      ...(options.health === undefined ? {} : { health: options.health }),
     });
     const context: TierContext = { link, local, logger, clock, readOnly: this.#readOnly };
     this.#fetcher = new Fetcher(context);

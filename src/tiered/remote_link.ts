@@ -28,6 +28,28 @@ import {
 } from "../errors.ts";
 import type { Logger } from "../util/log.ts";
 
+/**
+ * What the go processes of one job know together of the remote (the cache directory's
+ * health file, in the program), so that a remote found unreachable costs a job one
+ * deadline, not one per go command.
+ */
+export interface RemoteHealth {
+  /**
+   * Whether another process found the remote unreachable, recently.
+   *
+   * @returns `true` when it did.
+   */
+  knownDown(): boolean;
+  /**
+   * Records that the remote is unreachable.
+   *
+   * @param reason Why.
+   */
+  markDown(reason: string): void;
+  /** Records that the remote answered. */
+  markUp(): void;
+}
+
 /** Options for {@linkcode RemoteLink}. */
 export interface RemoteLinkOptions {
   /** The remote store, or a promise of it while its code loads. */
@@ -48,6 +70,11 @@ export interface RemoteLinkOptions {
    * @default {5000}
    */
   breakerCooldownMillis?: number;
+  /**
+   * What other processes found: while it says the remote is down, gets go on from local
+   * disk without waiting for connecting, which goes on in the background.
+   */
+  health?: RemoteHealth;
 }
 
 /** Where a link stands; see {@linkcode RemoteLink.state}. */
@@ -77,6 +104,9 @@ export class RemoteLink implements Counted {
   #closeWaiters: (() => void)[] = [];
   #closed = false;
   #breakerTrips = 0;
+  #health: RemoteHealth | undefined;
+  /** Another process found the remote down, and this one has not connected since. */
+  #knownDown: boolean;
 
   /**
    * Starts connecting.
@@ -88,11 +118,14 @@ export class RemoteLink implements Counted {
     this.#startedAt = this.#clock.now();
     this.#timeoutMillis = options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS;
     this.#logger = options.logger;
+    this.#health = options.health;
+    this.#knownDown = options.health?.knownDown() ?? false;
     this.#breaker = new CircuitBreaker({
       cooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
       clock: this.#clock,
       onOpen: (reason) => {
         this.#breakerTrips++;
+        this.#health?.markDown(reason);
         for (const resolve of this.#downWaiters.splice(0)) resolve();
         this.#logger.warnOnce(
           "remote-down",
@@ -101,6 +134,7 @@ export class RemoteLink implements Counted {
         );
       },
       onClose: () => {
+        this.#health?.markUp();
         for (const resolve of this.#upWaiters.splice(0)) resolve();
       },
     });
@@ -117,7 +151,9 @@ export class RemoteLink implements Counted {
    * `down` (it could not be reached, or failed since, and its breaker is open).
    */
   get state(): LinkState {
-    return this.#connecting ? "connecting" : this.#breaker.allows() ? "up" : "down";
+    // Known down by another process: down until this one has connected.
+    if (this.#connecting) return this.#knownDown ? "down" : "connecting";
+    return this.#breaker.allows() ? "up" : "down";
   }
 
   /** Whether the link has been closed: what fails from then on is our own doing. */
@@ -143,6 +179,7 @@ export class RemoteLink implements Counted {
    * @returns `true` while the breaker is closed.
    */
   allowsOrProbe(): boolean {
+    if (this.#connecting && this.#knownDown) return false;
     if (this.#breaker.allows()) return true;
     if (this.#breaker.shouldProbe()) void this.#probe();
     return false;
@@ -150,11 +187,12 @@ export class RemoteLink implements Counted {
 
   /**
    * Waits for connecting, at most one get deadline from the start, for a get the go
-   * command waits on.
+   * command waits on; not at all when another process found the remote down.
    *
    * @returns The remote if it may be asked now, else `undefined`.
    */
   async untilConnectedOrDeadline(): Promise<RemoteStore | undefined> {
+    if (this.#connecting && this.#knownDown) return undefined;
     if (this.#connecting) {
       const left = this.#startedAt + this.#timeoutMillis - this.#clock.now();
       if (left > 0) await (this.#demandWait ??= sleep(this.#clock, left, this.connected));
@@ -265,6 +303,9 @@ export class RemoteLink implements Counted {
     // Not reachable: the breaker opens, and its probe tells when the remote is back.
     if (!ready && !this.#closed) {
       this.#breaker.recordFailure(store.lastError?.message ?? "it cannot be reached", true);
+    } else if (ready && this.#knownDown) {
+      this.#knownDown = false;
+      this.#health?.markUp();
     }
     return store;
   }

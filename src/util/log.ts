@@ -28,7 +28,7 @@ export class Logger {
    * @param message The text of the line.
    */
   info(message: string): void {
-    this.#sink(`gocacheprog: ${message}`);
+    this.#sink(`gocacheprog: ${oneLine(message)}`);
   }
 
   /**
@@ -42,9 +42,14 @@ export class Logger {
   warnOnce(key: string, message: string): boolean {
     if (this.#said.has(key)) return false;
     this.#said.add(key);
-    this.#sink(`gocacheprog: warning: ${message}`);
+    this.#sink(`gocacheprog: warning: ${oneLine(message)}`);
     return true;
   }
+}
+
+/** A message on one line: an error's own message may run over several (Deno's do). */
+function oneLine(message: string): string {
+  return message.includes("\n") ? message.replace(/\s*\n\s*/g, " / ") : message;
 }
 
 const encoder = new TextEncoder();

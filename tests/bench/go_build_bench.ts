@@ -20,7 +20,10 @@
  *    20 ms per round trip, with a current manifest, with none (the first build of a
  *    scope), with one from a different build (`-gcflags=all=-l`), and after a
  *    `gocacheprog prefetch` step (the step timed on its own), against native warm.
- * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor).
+ * 3c. A CI job of ten warm go commands (build, vet, list of the standard library) with
+ *    Redis up, refused and frozen: what a dead Redis costs a job, not one go command.
+ * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor), and
+ *    with an empty `DENO_DIR` on a runner that cannot reach npm.
  * 5. A 64 MiB put through the pipe, for peak memory.
  *
  * Beside this program, each section measures the floor (a minimal GOCACHEPROG in Go,
@@ -30,7 +33,8 @@
  * Flags: `--runs N` rounds of the warm section (default 5), `--remote-runs N` rounds of
  * the remote-warm section (default: `--runs`), `--cold-runs N` rounds of the cold
  * section (default 2; each round is six cold builds of about a minute),
- * `--prefetch-runs N` (default 3), `--startup-runs N` (default 21), `--skip-redis`, and
+ * `--prefetch-runs N` (default 3), `--job-runs N` (default 3), `--startup-runs N`
+ * (default 21), `--skip-redis`, and
  * `--seed-dir DIR` (or `GOCACHEPROG_SEED_DIR`): the seed's source, when the module proxy
  * does not serve it.
  *
@@ -56,6 +60,7 @@ const { values } = parseArgs({
     "skip-redis": { type: "boolean", default: false },
     "prefetch-runs": { type: "string", default: "3" },
     "remote-runs": { type: "string" },
+    "job-runs": { type: "string", default: "3" },
     "seed-dir": { type: "string" },
   },
 });
@@ -65,6 +70,7 @@ const startupRuns = Number(values["startup-runs"]);
 const withRedis = !values["skip-redis"];
 const prefetchRuns = Number(values["prefetch-runs"]);
 const remoteRuns = Number(values["remote-runs"] ?? values.runs);
+const jobRuns = Number(values["job-runs"]);
 
 requireTool("go");
 if (withRedis) requireTool("redis-server");
@@ -554,11 +560,60 @@ async function medianRoundTrip(port: number): Promise<number> {
   return times.sort((a, b) => a - b)[25]!;
 }
 
+// 3c. A CI job's go commands, warm, with Redis up, refused and frozen: what a dead
+// Redis costs a whole job, not one go command. Each job is ten warm go commands (build,
+// vet and list of the standard library, in turn) on a warm local store.
+if (withRedis && jobRuns > 0) {
+  const jobDir = `${work.path}/job-warm`;
+  await build(jobDir, NATIVE); // warm for the native job and the program's alike
+  await using upRedis = await startRedis({ dir: work.path });
+  await using frozenRedis = await startRedis({ dir: work.path });
+  const job = async (server: Server, into: Samples) => {
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) {
+      const args = [["build", "std"], ["vet", "std"], ["list", "-export", "std"]][i % 3]!;
+      const result = await runGo(args, {
+        cwd,
+        gocache: jobDir,
+        ...(server.gocacheprog === undefined ? {} : { gocacheprog: server.gocacheprog(jobDir) }),
+      });
+      if (result.code !== 0) throw new Error(`go ${args.join(" ")} failed:\n${result.stderr}`);
+    }
+    into.millis.push(performance.now() - started);
+  };
+  const jobNative = empty();
+  const jobUp = empty();
+  const jobRefused = empty();
+  const jobFrozen = empty();
+  const refusedPort = freePort();
+  await rotate(jobRuns, "job", [
+    () => job(NATIVE, jobNative),
+    () => job(program(upRedis.port), jobUp),
+    () => job(program(refusedPort), jobRefused),
+    async () => {
+      frozenRedis.freeze();
+      try {
+        await job(program(frozenRedis.port), jobFrozen);
+      } finally {
+        frozenRedis.thaw();
+      }
+    },
+  ]);
+  row("job of 10 warm go commands, native", jobNative, jobNative, "native job");
+  row("job of 10 warm go commands, Redis up", jobUp, jobNative, "native job");
+  row("job of 10, Redis refused", jobRefused, jobUp, "Redis up", "nothing measurable");
+  row("job of 10, Redis frozen", jobFrozen, jobUp, "Redis up", "<= up + 1 s (one deadline)");
+}
+
 // 4. Start-up to the handshake.
-async function timeToFirstLine(argv: string[]): Promise<number> {
+async function timeToFirstLine(
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<number> {
   const started = performance.now();
   const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
+    env,
     stdin: "piped",
     stdout: "piped",
     stderr: "null",
@@ -609,6 +664,29 @@ row(
   bareStartup,
   "bare deno",
   "never waits for Redis",
+);
+// An offline runner: an empty DENO_DIR and an npm registry that cannot be reached. The
+// program must not even try to download anything it does not use.
+const offlineStartup = empty();
+for (let i = 0; i < Math.min(startupRuns, 7); i++) {
+  const denoDir = `${work.path}/empty-deno-dir-${i}`;
+  offlineStartup.millis.push(
+    await timeToFirstLine(
+      programArgv({
+        dir: startupDir,
+        redisHosts: ["127.0.0.1"],
+        args: ["--redis-url", `127.0.0.1:${freePort()}`],
+      }),
+      { DENO_DIR: denoDir, NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" },
+    ),
+  );
+}
+row(
+  "with Redis to handshake, empty DENO_DIR offline",
+  offlineStartup,
+  redisStartup,
+  "warm DENO_DIR",
+  "within a few ms: nothing downloaded",
 );
 
 // 5. A 64 MiB put through the pipe, for peak memory.

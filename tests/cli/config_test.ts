@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseConfig, resolveCacheDir } from "../../src/cli/config.ts";
+import { parseConfig } from "../../src/cli/config.ts";
 import { UsageError } from "../../src/errors.ts";
 
 const noEnv = () => undefined;
@@ -38,19 +38,6 @@ Deno.test("parseConfig() rejects what it does not understand, saying what", () =
     /--log-metrics takes true or false/,
   );
   assert.throws(() => parseConfig([], envOf({ GOCACHEPROG_LOG_REQ: "x" })), /GOCACHEPROG_LOG_REQ/);
-});
-
-Deno.test("resolveCacheDir() makes the directory absolute and refuses none or off", () => {
-  assert.equal(resolveCacheDir({ ...parseConfig([], noEnv), dir: "/a/b/" }, () => "/cwd"), "/a/b");
-  assert.equal(
-    resolveCacheDir({ ...parseConfig([], noEnv), dir: "rel" }, () => "/cwd"),
-    "/cwd/rel",
-  );
-  assert.throws(() => resolveCacheDir(parseConfig([], noEnv), () => "/"), /--dir DIR/);
-  assert.throws(
-    () => resolveCacheDir({ ...parseConfig([], noEnv), dir: "off" }, () => "/"),
-    /"off"/,
-  );
 });
 
 Deno.test("parseConfig() reads the Redis flags, the seed's spellings and their environment variables", () => {

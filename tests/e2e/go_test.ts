@@ -178,3 +178,75 @@ Deno.test("--log-req and --log-resp print one line each, with the tier, and neve
   assert.match(result.stderr, /gocacheprog: response \d+ get miss in [\d.]+ ms/);
   assert.doesNotMatch(result.stderr, /[A-Za-z0-9+/]{100,}/, "no base64 body");
 });
+
+Deno.test("a cache directory reached through a symbolic link, or a linked parent, is served at its real path", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { dir, module, gocache } = work;
+  const real = Deno.realPathSync(gocache);
+  await Deno.symlink(real, `${dir}/linked-cache`);
+  await Deno.symlink(dir, `${dir}/linked-parent`);
+  for (const linked of [`${dir}/linked-cache`, `${dir}/linked-parent/gocache`]) {
+    // The link alone granted: refused before the handshake, naming the real path's grants.
+    const linkOnly = await runGo(["build", "./..."], {
+      cwd: module,
+      gocache: linked,
+      gocacheprog: program(linked),
+    });
+    assert.notEqual(linkOnly.code, 0);
+    assert.match(
+      linkOnly.stderr,
+      new RegExp(
+        `--allow-read=${real} --allow-write=${real} \\(the cache directory ${linked} is a link`,
+      ),
+    );
+    // The link and its real path granted, as the README does: every hit is served.
+    const gocacheprog = gocacheprogValue(programArgv({
+      dir: linked,
+      passDir: false,
+      extraRead: [real],
+      extraWrite: [real],
+      args: ["--log-metrics"],
+    }));
+    assertBuilt(
+      await runGo(["build", "./..."], { cwd: module, gocache: linked, gocacheprog }),
+      "first build",
+    );
+    const second = await runGo(["build", "-x", "./..."], {
+      cwd: module,
+      gocache: linked,
+      gocacheprog,
+    });
+    assertBuilt(second, "second build");
+    assert.deepEqual(compiledPackages(second.stderr), [], linked);
+    assert.doesNotMatch(second.stderr, /Requires|warning/);
+  }
+});
+
+Deno.test("a cache directory whose path is 4,000 characters long caches everything, big outputs included", async () => {
+  await using work = await goWorkspace("gocacheprog-e2e-");
+  const { dir, module } = work;
+  let parent = dir;
+  while (parent.length < 4000 - 201) parent += `/${"p".repeat(200)}`;
+  parent += `/${"q".repeat(4000 - parent.length - 1 - "/gocache".length)}`;
+  await Deno.mkdir(parent, { recursive: true });
+  const gocache = await freshGoCache(parent); // the standard library, seeded
+  assert.equal(gocache.length, 4000);
+  // An output over 1 MiB is streamed through a temporary file beside its final name.
+  await Deno.mkdir(`${module}/big`);
+  await Deno.writeFile(`${module}/big/blob.bin`, new Uint8Array(3 << 20).fill(7));
+  await Deno.writeTextFile(
+    `${module}/big/big.go`,
+    'package big\n\nimport _ "embed"\n\n// Blob is large.\n//\n//go:embed blob.bin\nvar Blob []byte\n',
+  );
+  const gocacheprog = program(gocache, ["--log-metrics"]);
+  const first = await runGo(["build", "./big", "./lib"], { cwd: module, gocache, gocacheprog });
+  assertBuilt(first, "first build");
+  assert.match(first.stderr, /puts \(0 errors\)/, first.stderr);
+  const second = await runGo(["build", "-x", "./big", "./lib"], {
+    cwd: module,
+    gocache,
+    gocacheprog,
+  });
+  assertBuilt(second, "second build");
+  assert.deepEqual(compiledPackages(second.stderr), []);
+});

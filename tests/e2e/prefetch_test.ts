@@ -51,6 +51,7 @@ function prefetchStep(fresh: string, port: number) {
       dir: fresh,
       passDir: false,
       redisHosts: ["127.0.0.1"],
+      allowRun: ["go"], // the step learns the build's toolchain from go env
       args: ["prefetch", "--redis-url", `127.0.0.1:${port}`, ...SCOPE],
     }),
     { env: { GOCACHE: fresh } },
@@ -132,6 +133,23 @@ Deno.test("build manifests end to end: prefetch in the build and as a step, dama
         );
         assert.match(stale, /unused [\d.]+ (B|KiB|MiB)/, stale);
       }
+    },
+  );
+
+  await t.step(
+    "a prefetch step that cannot tell the toolchain says so, prefetches nothing, and exits 0",
+    async () => {
+      const fresh = await freshGoCache(work.dir, "fresh-unknown");
+      const argv = programArgv({
+        dir: fresh,
+        passDir: false,
+        redisHosts: ["127.0.0.1"],
+        args: ["prefetch", "--redis-url", `127.0.0.1:${redis.port}`, ...SCOPE],
+      });
+      const blind = await runCommand(argv, { env: { GOCACHE: fresh } });
+      assert.equal(blind.code, 0);
+      assert.match(blind.stderr, /the Go toolchain the build uses is unknown .*--allow-run=go/);
+      assert.equal(blind.stdout, "");
     },
   );
 

@@ -12,7 +12,9 @@ import {
   runGo,
   untilFirstPut,
 } from "../support/go.ts";
-import { e2eRedisProgram as program } from "../support/program.ts";
+import { e2eRedisProgram as program, gocacheprogValue, programArgv } from "../support/program.ts";
+import { freePort } from "../support/tools.ts";
+import { HEALTH_FILE } from "../../src/local/health_file.ts";
 import { startRedis } from "../support/redis_server.ts";
 import { moduleWorkspace as workspace } from "../support/go.ts";
 
@@ -105,4 +107,63 @@ Deno.test("a wrong password: the build goes on, one warning, and the password is
   assert.equal(warnings(result.stderr).length, 1, result.stderr);
   assert.match(warnings(result.stderr)[0]!, /WRONGPASS|invalid username-password/);
   assert.ok(!result.stderr.includes("wrong-password-123"));
+});
+
+Deno.test("a missing password or certificate file: the build goes on from local disk with one warning", async () => {
+  const { dir, module } = await workspace();
+  await using _ = dir;
+  for (const flag of ["--redis-password-file", "--redis-tls-ca"]) {
+    const gocache = await freshGoCache(dir.path, `cache${flag}`);
+    const missing = `${dir.path}/secrets/missing${flag}`; // granted, but not there
+    const result = await runGo(["build", "-x", "./..."], {
+      cwd: module,
+      gocache,
+      gocacheprog: gocacheprogValue(programArgv({
+        dir: gocache,
+        passDir: false,
+        redisHosts: ["127.0.0.1"],
+        extraRead: [missing],
+        args: ["--redis-url", `127.0.0.1:${freePort()}`, flag, missing],
+      })),
+    });
+    assertBuilt(result, `build with ${flag} missing`);
+    assert.deepEqual(compiledPackages(result.stderr), FIXTURE_PACKAGES);
+    assert.equal(warnings(result.stderr).length, 1, result.stderr);
+    assert.match(
+      warnings(result.stderr)[0]!,
+      /Redis cannot be used: cannot read the .* file .*; building from the local cache alone/,
+    );
+  }
+});
+
+Deno.test("a frozen Redis costs a job one deadline: the job's next go commands go local at once, until Redis is back", async () => {
+  const { dir, module } = await workspace();
+  await using _ = dir;
+  await using redis = await startRedis({ dir: dir.path });
+  const gocache = await freshGoCache(dir.path);
+  const healthFile = `${gocache}/${HEALTH_FILE}`;
+  const go = (args: string[]) =>
+    runGo(args, { cwd: module, gocache, gocacheprog: program(gocache, redis) });
+  redis.freeze();
+  try {
+    const first = await go(["build", "./..."]);
+    assertBuilt(first, "the first go command");
+    assert.equal(warnings(first.stderr).length, 1, first.stderr);
+    assert.match(await Deno.readTextFile(healthFile), new RegExp(`127\\.0\\.0\\.1:${redis.port}`));
+    const next = await go(["test", "./..."]); // compiles and puts its tests: it misses
+    assertBuilt(next, "the next go command");
+    const remote =
+      /remote: 0 hits, 0 misses, 0 errors, 0 corrupt, (\d+) not asked;.* demand round trips 0; waited on remote gets 0 ms/
+        .exec(next.stderr);
+    assert.ok(
+      remote !== null && Number(remote[1]) > 0,
+      `it did not wait on Redis:\n${next.stderr}`,
+    );
+  } finally {
+    redis.thaw();
+  }
+  const back = await go(["vet", "./..."]);
+  assertBuilt(back, "a go command once Redis is back");
+  assert.deepEqual(warnings(back.stderr), [], back.stderr);
+  await assert.rejects(Deno.stat(healthFile), Deno.errors.NotFound, "the note is removed");
 });

@@ -107,7 +107,7 @@ Deno.test("RemoteBackedStore's prefetch verifies as a demand get does: a corrupt
   await using work = await tempDir();
   await using redis = await startRedis({ dir: work.path });
   const manifests = (write: boolean): ManifestOptions => ({
-    scopes: { buildType: "unit", own: "ref:main", writesDefault: false },
+    scopes: { buildType: "unit", own: "ref:main", writesDefault: false, toolchain: "" },
     write,
     prefetchMaxBytes: 1 << 20,
   });
@@ -307,7 +307,7 @@ Deno.test("RemoteBackedStore's prefetch trusts no manifest's sizes: a lying mani
 
   const b = await tiered(`${work.path}/b`, redis.port, {
     manifests: {
-      scopes: { buildType: "unit", own: "ref:main", writesDefault: false },
+      scopes: { buildType: "unit", own: "ref:main", writesDefault: false, toolchain: "" },
       write: false,
       prefetchMaxBytes: 1 << 20,
     },

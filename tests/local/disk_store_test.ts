@@ -94,7 +94,8 @@ Deno.test("DiskStore streams a large body through a temporary file in the shard 
   for (let i = 0; i < 3; i++) await writer.write(piece);
   const temporaries = [...Deno.readDirSync(`${dir.path}/dd`)].map((entry) => entry.name);
   assert.equal(temporaries.length, 1);
-  assert.match(temporaries[0]!, /^d{64}-d\.tmp-/);
+  assert.match(temporaries[0]!, /^d+\.tmp-[0-9a-z]+$/);
+  assert.ok(temporaries[0]!.length <= 66, "no longer than the final name");
   const stored = await writer.commit();
   assert.equal((await Deno.stat(stored.diskPath)).size, 3 << 20);
   assert.deepEqual([...Deno.readDirSync(`${dir.path}/dd`)].map((entry) => entry.name), [
@@ -304,4 +305,33 @@ Deno.test("DiskStore.openOutput() reads a stored output in pieces, and is undefi
   assert.equal(await store.openOutput(HELLO_ID, 4), undefined, "another size: not this output");
   await Deno.remove(stored.diskPath);
   assert.equal(await store.openOutput(HELLO_ID, 5), undefined);
+});
+
+Deno.test("DiskStore in a directory whose path is near the system's limit stores what fits, streamed bodies and replacements included", async () => {
+  await using dir = await tempDir();
+  // Components of 200 characters, up to a 4,000-character directory: its files' final
+  // paths (4,070 characters) fit under Linux's 4,096; longer temporary names would not.
+  let deep = dir.path;
+  while (deep.length < 4000 - 201) deep += `/${"p".repeat(200)}`;
+  deep += `/${"q".repeat(4000 - deep.length - 1)}`;
+  assert.equal(deep.length, 4000);
+  const store = await DiskStore.open(deep);
+  const big = new Uint8Array(3 << 20).fill(9);
+  const bigId = await sha256HexOffThread(big);
+  const streamed = await putChunks(
+    store,
+    { actionId: ACTION, outputId: bigId, size: big.length },
+    big,
+  );
+  assert.equal((await Deno.stat(streamed.diskPath)).size, big.length, "a streamed body");
+  await Deno.writeTextFile(streamed.diskPath, "damaged"); // replaced by the next put, atomically
+  await loadSha256();
+  await putChunks(store, { actionId: "c".repeat(64), outputId: bigId, size: big.length }, big);
+  assert.equal((await Deno.stat(streamed.diskPath)).size, big.length, "replaced");
+  await store.storeFetched(
+    { actionId: "d".repeat(64), outputId: HELLO_ID, size: 5 },
+    HELLO,
+    "background",
+  );
+  assert.equal(store.get("d".repeat(64))?.size, 5);
 });

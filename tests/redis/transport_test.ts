@@ -26,3 +26,9 @@ Deno.test("errorFromReply() tells Redis's errors apart by their code, never by t
     RedisReplyError,
   );
 });
+
+Deno.test("ioredis is loaded by the very specifier deno.json names", async () => {
+  const { IOREDIS_SPECIFIER } = await import("../../src/redis/ioredis_transport.ts");
+  const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
+  assert.equal(IOREDIS_SPECIFIER, config.imports.ioredis);
+});

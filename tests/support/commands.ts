@@ -6,9 +6,13 @@
  */
 
 import type { CommandContext } from "../../src/cli/commands/context.ts";
-import { parseConfig, resolveCacheDir } from "../../src/cli/config.ts";
+import { parseConfig } from "../../src/cli/config.ts";
+import { cacheDirOf, realCacheDir } from "../../src/cli/cache_dir.ts";
 import { readRemoteSettings, SecretFileError } from "../../src/cli/remote_settings.ts";
 import type { PermissionQuery } from "../../src/cli/permissions.ts";
+
+/** What the fake `go env` answers by default. */
+const GO_ENV: Record<string, string> = { GOVERSION: "go1.26.8", GOOS: "linux", GOARCH: "amd64" };
 
 /** A command's context, and what the command printed through it. */
 export interface CapturedCommand {
@@ -24,8 +28,8 @@ export interface CapturedCommand {
 export interface CommandContextOptions {
   /** Answers permission queries; everything is granted unless given. */
   query?: PermissionQuery;
-  /** What `go env GOVERSION` says; a recent version unless given. */
-  goVersion?: () => Promise<string>;
+  /** What `go env` says; a recent Go on linux/amd64 unless given. */
+  goEnv?: (names: readonly string[]) => Promise<Record<string, string>>;
   /** The environment the flags fall back to. */
   env?: Record<string, string>;
 }
@@ -44,13 +48,19 @@ export function commandContext(
   const config = parseConfig(args, (name) => options.env?.[name]);
   const printed: string[] = [];
   const errors: string[] = [];
+  const { dir, linkedFrom } = realCacheDir(
+    cacheDirOf(config, (name) => options.env?.[name], () => Deno.cwd()),
+  );
   const context: CommandContext = {
     config,
-    dir: resolveCacheDir(config, () => Deno.cwd()),
+    dir,
+    ...(linkedFrom === undefined ? {} : { dirLinkedFrom: linkedFrom }),
     print: (line) => printed.push(line),
     error: (line) => errors.push(line),
     query: options.query ?? (() => true),
-    goVersion: options.goVersion ?? (() => Promise.resolve("go1.26.8")),
+    goEnv: options.goEnv ??
+      ((names) =>
+        Promise.resolve(Object.fromEntries(names.map((name) => [name, GO_ENV[name] ?? ""])))),
   };
   try {
     const remote = readRemoteSettings(config);

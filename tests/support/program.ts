@@ -28,10 +28,14 @@ export interface ProgramOptions {
   args?: readonly string[];
   /** Extra paths to allow reading (a password file, TLS certificates). */
   extraRead?: readonly string[];
+  /** Extra paths to allow writing (a metrics file, a linked cache's real path). */
+  extraWrite?: readonly string[];
   /** Redis hosts to allow connecting to, with the environment Redis mode needs. */
   redisHosts?: readonly string[];
   /** Allow the whole environment, as a Redis Cluster or Sentinel needs (ioredis reads it). */
   allEnv?: boolean;
+  /** Commands to allow running (`go`, for a prefetch step or doctor). */
+  allowRun?: readonly string[];
 }
 
 /**
@@ -46,11 +50,13 @@ export function programArgv(options: ProgramOptions): string[] {
   return [
     Deno.execPath(),
     "run",
+    "--quiet",
     "--no-prompt",
     `--config=${REPO_ROOT}/deno.json`,
     `--allow-read=${read}`,
-    `--allow-write=${options.dir}`,
+    `--allow-write=${[options.dir, ...(options.extraWrite ?? [])].join(",")}`,
     ...(options.redisHosts === undefined ? [] : [`--allow-net=${options.redisHosts.join(",")}`]),
+    ...(options.allowRun === undefined ? [] : [`--allow-run=${options.allowRun.join(",")}`]),
     options.allEnv === true
       ? "--allow-env"
       : `--allow-env=${options.redisHosts === undefined ? ENV_PERMISSION : REDIS_ENV_PERMISSION}`,

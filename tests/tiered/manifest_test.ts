@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  CI_ENV_VARIABLES,
-  deriveScopes,
-  ManifestRecorder,
-  selectPrefetch,
-} from "../../src/tiered/manifest.ts";
+import { REDIS_ENV_PERMISSION } from "../../src/cli/permissions.ts";
+import { CI_ENV_VARIABLES, GO_ENV_VARIABLES } from "../../src/tiered/build_env.ts";
+import { deriveScopes, ManifestRecorder, selectPrefetch } from "../../src/tiered/manifest.ts";
 import {
   decodeManifest,
   encodeManifestHeader,
@@ -70,6 +67,7 @@ Deno.test("deriveScopes() reads GitLab merge requests and branches", () => {
     default: "ref:main",
     writesDefault: false,
     jobId: "777",
+    toolchain: "",
   });
   const main = deriveScopes((name) =>
     ({
@@ -149,7 +147,7 @@ Deno.test("selectPrefetch() takes own then base, adds the default only when they
   );
 });
 
-Deno.test("deriveScopes() reads only the CI variables that Redis mode is allowed to read", () => {
+Deno.test("deriveScopes() reads only the CI and go variables that Redis mode is allowed to read", () => {
   const read = new Set<string>();
   const gitlab = (name: string) => (read.add(name), name === "GITLAB_CI" ? "true" : "x");
   const github = (name: string) => (
@@ -158,5 +156,29 @@ Deno.test("deriveScopes() reads only the CI variables that Redis mode is allowed
   deriveScopes(gitlab);
   deriveScopes(github);
   assert.ok(read.size > 10, [...read].join(" "));
-  for (const name of read) assert.ok(CI_ENV_VARIABLES.includes(name), name);
+  for (const name of read) {
+    assert.ok(CI_ENV_VARIABLES.includes(name) || GO_ENV_VARIABLES.includes(name), name);
+  }
+});
+
+Deno.test("deriveScopes() names the toolchain and target from the go command's environment", () => {
+  const env = (vars: Record<string, string>) => (name: string) => vars[name];
+  const go126 = deriveScopes(
+    env({ GOVERSION: "go1.26.8", GOOS: "linux", GOARCH: "amd64", GOAMD64: "v1", CGO_ENABLED: "1" }),
+  );
+  assert.equal(
+    go126.toolchain,
+    "GOVERSION=go1.26.8\nGOOS=linux\nGOARCH=amd64\nGOAMD64=v1\nCGO_ENABLED=1",
+  );
+  const go127 = deriveScopes(env({ GOVERSION: "go1.27.3", GOOS: "linux", GOARCH: "amd64" }));
+  assert.notEqual(go127.toolchain, go126.toolchain);
+  assert.equal(
+    deriveScopes(env({ GOVERSION: "go1.27.3", GOOS: "linux", GOARCH: "amd64", GOTOOLCHAIN: "x" }))
+      .toolchain,
+    go127.toolchain,
+    "other variables play no part",
+  );
+  for (const name of GO_ENV_VARIABLES) {
+    assert.ok(REDIS_ENV_PERMISSION.split(",").includes(name), name);
+  }
 });

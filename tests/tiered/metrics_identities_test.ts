@@ -36,7 +36,13 @@ function random(seed: number): () => number {
 }
 
 const MANIFEST_SCOPES = {
-  scopes: { buildType: "unit", own: "ref:main", default: "ref:main", writesDefault: true },
+  scopes: {
+    buildType: "unit",
+    own: "ref:main",
+    default: "ref:main",
+    writesDefault: true,
+    toolchain: "",
+  },
   write: false,
   prefetchMaxBytes: 1 << 20,
 };

@@ -17,7 +17,13 @@ import { settle } from "../support/fake_clock.ts";
 
 function manifests(write: boolean, own = "ref:main"): ManifestOptions {
   return {
-    scopes: { buildType: "unit", own, default: "ref:main", writesDefault: own === "ref:main" },
+    scopes: {
+      buildType: "unit",
+      own,
+      default: "ref:main",
+      writesDefault: own === "ref:main",
+      toolchain: "",
+    },
     write,
     prefetchMaxBytes: 1 << 20,
   };
@@ -156,4 +162,30 @@ Deno.test("RemoteBackedStore leaves a remote failure during the manifest read to
   await store.close();
   assert.equal(log.warnings().length, 1, log.lines.join("\n"));
   assert.match(log.warnings()[0]!, /memory remote is unavailable/);
+});
+
+Deno.test("RemoteBackedStore keeps the manifests of other toolchains apart: a Go-version matrix never prefetches the other's", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const on = (toolchain: string, write: boolean): ManifestOptions => ({
+    ...manifests(write),
+    scopes: { ...manifests(write).scopes, toolchain },
+  });
+  const go126 = await remoteBackedStore(`${dir.path}/a`, remote, {
+    manifests: on("GOVERSION=go1.26.8", true),
+  });
+  for (let n = 1; n <= 3; n++) {
+    await putBytes(go126.store, id(n), new TextEncoder().encode(`go1.26 ${n}`));
+  }
+  await go126.store.close();
+  const go127 = await remoteBackedStore(`${dir.path}/b`, remote, {
+    manifests: on("GOVERSION=go1.27.3", false),
+  });
+  assert.equal((await go127.store.prefetchFinished()).planned, 0, "no manifest of its own yet");
+  await go127.store.close();
+  const again126 = await remoteBackedStore(`${dir.path}/c`, remote, {
+    manifests: on("GOVERSION=go1.26.8", false),
+  });
+  assert.equal((await again126.store.prefetchFinished()).fetched, 3, "its own version's manifest");
+  await again126.store.close();
 });

@@ -152,3 +152,57 @@ Deno.test("RemoteLink.untilUp() waits through an open breaker until a probe find
   await closing.link.close();
   assert.equal(await waiting, undefined, "closing the link ends the wait");
 });
+
+/** A shared health record in memory, recording what the link tells it. */
+function healthRecord(down: boolean) {
+  const events: string[] = [];
+  return {
+    events,
+    health: {
+      knownDown: () => down,
+      markDown: (reason: string) => void events.push(`down: ${reason}`),
+      markUp: () => void events.push("up"),
+    },
+  };
+}
+
+Deno.test("RemoteLink that another process found down: gets go local at once, it connects in the background, and says when it is back", async () => {
+  let connect!: (ready: boolean) => void;
+  const remote = new MemoryRemoteStore({ ready: new Promise((resolve) => connect = resolve) });
+  const { health, events } = healthRecord(true);
+  const l = new RemoteLink({
+    remote,
+    logger: captureLogger().logger,
+    clock: new FakeClock(),
+    health,
+  });
+  assert.equal(l.state, "down", "down until this process connects");
+  assert.equal(l.allowsOrProbe(), false, "a get does not ask");
+  assert.equal(await l.untilConnectedOrDeadline(), undefined, "nor wait: no time passed");
+  await l.untilDown(); // uploads at close do not wait either
+  connect(true);
+  await l.connected;
+  assert.equal(l.state, "up");
+  assert.deepEqual(events, ["up"], "the record is cleared for the next processes");
+});
+
+Deno.test("RemoteLink records a remote it found unreachable for the job's other processes", async () => {
+  const { health, events } = healthRecord(false);
+  const l = new RemoteLink({
+    remote: new MemoryRemoteStore({ ready: false }),
+    logger: captureLogger().logger,
+    clock: new FakeClock(),
+    health,
+  });
+  await l.connected;
+  assert.deepEqual(events, ["down: memory remote refused"]);
+  const healthy = healthRecord(false);
+  const up = new RemoteLink({
+    remote: new MemoryRemoteStore(),
+    logger: captureLogger().logger,
+    clock: new FakeClock(),
+    health: healthy.health,
+  });
+  await up.connected;
+  assert.deepEqual(healthy.events, [], "a healthy session writes nothing");
+});

@@ -8,6 +8,7 @@
 import type { CommandContext } from "./context.ts";
 import { forEachStoreFile } from "../../local/store_files.ts";
 import { TRIM_STATE_FILE } from "../../local/trim.ts";
+import { HEALTH_FILE } from "../../local/health_file.ts";
 import { messageOf } from "../../errors.ts";
 
 /**
@@ -28,10 +29,12 @@ export async function runClear(context: CommandContext): Promise<number> {
         // removed meanwhile
       }
     });
-    try {
-      Deno.removeSync(`${dir}/${TRIM_STATE_FILE}`);
-    } catch {
-      // never trimmed
+    for (const file of [TRIM_STATE_FILE, HEALTH_FILE]) {
+      try {
+        Deno.removeSync(`${dir}/${file}`);
+      } catch {
+        // never written
+      }
     }
     print(`cleared ${dir}: removed ${removed} files`);
     return 0;

@@ -15,8 +15,10 @@ import type { PermissionQuery } from "../permissions.ts";
 export interface CommandContext {
   /** The parsed configuration. */
   config: Config;
-  /** The local store's directory. */
+  /** The local store's directory, at its real path. */
   dir: string;
+  /** The directory as given, when it is reached through a symbolic link. */
+  dirLinkedFrom?: string;
   /** The Redis settings, when Redis is configured and its files could be read. */
   remote?: RemoteSettings;
   /** Why Redis is configured but cannot be used (a file it names cannot be read). */
@@ -28,10 +30,12 @@ export interface CommandContext {
   /** Whether a Deno permission is granted, without prompting. */
   query: PermissionQuery;
   /**
-   * The go command's version (`go env GOVERSION`), for `doctor`.
+   * The go command's settings (`go env`), for `doctor` and for a `prefetch` step run
+   * outside the go command.
    *
-   * @returns The version, such as `go1.26.8`.
-   * @throws If `go` cannot be run.
+   * @param names The variables, such as `GOVERSION`.
+   * @returns Each variable's value, empty when unset.
+   * @throws If `go` cannot be run (not installed, or not permitted).
    */
-  goVersion: () => Promise<string>;
+  goEnv: (names: readonly string[]) => Promise<Record<string, string>>;
 }

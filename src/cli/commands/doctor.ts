@@ -36,7 +36,7 @@ export interface Finding {
 export async function runDoctor(context: CommandContext): Promise<number> {
   const findings = [
     await checkGo(context),
-    checkCacheDir(context.dir),
+    checkCacheDir(context.dir, context.dirLinkedFrom),
     ...(await checkRedis(context)),
     checkPermissions(context),
   ];
@@ -60,7 +60,7 @@ async function checkGo(context: CommandContext): Promise<Finding> {
     };
   }
   try {
-    const version = await context.goVersion();
+    const version = (await context.goEnv(["GOVERSION"])).GOVERSION ?? "";
     const minor = Number(/^go1\.(\d+)/.exec(version)?.[1] ?? 0);
     if (minor >= 24) return { check, ok: true, detail: version };
     return {
@@ -79,19 +79,23 @@ async function checkGo(context: CommandContext): Promise<Finding> {
   }
 }
 
-function checkCacheDir(dir: string): Finding {
+function checkCacheDir(dir: string, linkedFrom: string | undefined): Finding {
   const check = `cache directory ${dir}`;
+  // Deno checks the real path: a grant of the link alone would refuse every hit.
+  const through = linkedFrom === undefined
+    ? ""
+    : ` (reached through ${linkedFrom}, a link: grant the real path)`;
   try {
     Deno.mkdirSync(dir, { recursive: true });
     const probe = `${dir}/.gocacheprog-doctor-${Deno.pid}`;
     Deno.writeTextFileSync(probe, "probe\n");
     Deno.removeSync(probe);
-    return { check, ok: true, detail: "exists and is writable" };
+    return { check, ok: true, detail: `exists and is writable${through}` };
   } catch (error) {
     return {
       check,
       ok: false,
-      detail: messageOf(error),
+      detail: `${messageOf(error)}${through}`,
       fix: "create it and make it writable by this user, or point --dir (or GOCACHE) elsewhere",
     };
   }

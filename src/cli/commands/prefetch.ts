@@ -13,6 +13,9 @@ import type { CommandContext } from "./context.ts";
 import { openRemoteBackedStore } from "../open_store.ts";
 import { Logger } from "../../util/log.ts";
 import { formatBytes, formatMillis } from "../../util/format.ts";
+import { readEnvIfGranted } from "../permissions.ts";
+import { GO_ENV_VARIABLES } from "../../tiered/build_env.ts";
+import { messageOf } from "../../errors.ts";
 
 /**
  * Runs the prefetch and says what it did.
@@ -30,11 +33,14 @@ export async function runPrefetch(context: CommandContext): Promise<number> {
     );
     return 0;
   }
+  const env = await toolchainEnv(context);
+  if (env === undefined) return 0;
   const store = await openRemoteBackedStore({
     config: context.config,
     dir: context.dir,
     remote: context.remote,
     logger: new Logger(),
+    env,
   }, { recordManifest: false, servesGoCommand: false });
   const outcome = await store.prefetchFinished();
   await store.close();
@@ -48,4 +54,30 @@ export async function runPrefetch(context: CommandContext): Promise<number> {
         `missing locally (${formatBytes(outcome.fetchedBytes)}) in ${took}`,
   );
   return 0;
+}
+
+/**
+ * The environment the manifests are named from. The go command gives the program it
+ * starts its toolchain and target (`GOVERSION`, `GOOS`, ...), and manifests are kept
+ * apart by them; a prefetch step runs outside the go command, so it asks `go env`.
+ *
+ * @returns The reader, or `undefined` (having said why) when the toolchain is unknown.
+ */
+async function toolchainEnv(
+  context: CommandContext,
+): Promise<((name: string) => string | undefined) | undefined> {
+  if (readEnvIfGranted("GOVERSION") !== undefined) return readEnvIfGranted;
+  let go: Record<string, string>;
+  try {
+    go = await context.goEnv(GO_ENV_VARIABLES);
+  } catch (error) {
+    context.error(
+      `nothing prefetched: the Go toolchain the build uses is unknown (${
+        messageOf(error).split("\n")[0]
+      }): run the step once Go is set up, granted --allow-run=go (or with GOVERSION, GOOS ` +
+        "and GOARCH set)",
+    );
+    return undefined;
+  }
+  return (name) => readEnvIfGranted(name) ?? (go[name] || undefined);
 }

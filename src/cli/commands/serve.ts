@@ -8,7 +8,7 @@
 
 import type { CommandContext } from "./context.ts";
 import { Logger } from "../../util/log.ts";
-import { MetricsRegistry } from "../../metrics.ts";
+import type { MetricsRegistry } from "../../metrics.ts";
 import { ServeMetrics } from "../../protocol/serve_metrics.ts";
 import { serve } from "../../protocol/serve.ts";
 import { messageOf } from "../../errors.ts";
@@ -28,8 +28,8 @@ export async function runServe(context: CommandContext): Promise<number> {
   const { config, dir } = context;
   const logger = new Logger();
   const serveMetrics = new ServeMetrics();
-  const metrics = new MetricsRegistry();
-  metrics.register("serve", serveMetrics);
+  // Made with the store, after the handshake: nothing before it that the handshake can wait for.
+  let metrics: MetricsRegistry | undefined;
   if (config.redisPasswordOnCommandLine) {
     logger.warnOnce(
       "password-flag",
@@ -47,7 +47,12 @@ export async function runServe(context: CommandContext): Promise<number> {
     // Called once the handshake is written.
     const openStore = async () => {
       listenForSignals();
-      const { openCacheStore } = await import("../open_store.ts");
+      const [{ openCacheStore }, { MetricsRegistry }] = await Promise.all([
+        import("../open_store.ts"),
+        import("../../metrics.ts"),
+      ]);
+      metrics = new MetricsRegistry();
+      metrics.register("serve", serveMetrics);
       return await openCacheStore({
         config,
         dir,
@@ -68,7 +73,7 @@ export async function runServe(context: CommandContext): Promise<number> {
     logger.info(`fatal: ${messageOf(error)}`);
     return 1;
   }
-  if (config.logMetrics || config.metricsFile !== undefined) {
+  if (metrics !== undefined && (config.logMetrics || config.metricsFile !== undefined)) {
     const record = metrics.record();
     if (config.logMetrics) {
       const { remoteSummary, serveSummary } = await import("../metrics_summary.ts");

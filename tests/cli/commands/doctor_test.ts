@@ -69,7 +69,7 @@ Deno.test("doctor skips the go check, rather than failing it, when running go is
   assert.equal(await runDoctor(context), 0, printed.join("\n"));
   assert.match(printed[0]!, /^ok +go command: not checked \(.*--allow-run=go/);
   const old = commandContext(["doctor", "--dir", work.path], {
-    goVersion: () => Promise.resolve("go1.22.0"),
+    goEnv: () => Promise.resolve({ GOVERSION: "go1.22.0" }),
   });
   assert.equal(await runDoctor(old.context), 1);
   assert.match(old.printed.join("\n"), /PROBLEM go command: go1\.22\.0\n +fix: install Go 1\.24/);
