@@ -112,6 +112,8 @@ export {
 export type { Manifest, ManifestRecord } from "./src/manifest_format.ts";
 export { CircuitBreaker } from "./src/tiered/circuit_breaker.ts";
 export type { BreakerState, CircuitBreakerOptions } from "./src/tiered/circuit_breaker.ts";
+export type { RemoteHealth } from "./src/tiered/remote_link.ts";
+export { HealthFile } from "./src/local/health_file.ts";
 export { Logger } from "./src/util/log.ts";
 export type { LineSink } from "./src/util/log.ts";
 export { VERSION } from "./src/version.ts";

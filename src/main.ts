@@ -22,7 +22,7 @@ import {
   readEnvIfGranted,
   readOwnEnv,
 } from "./cli/permissions.ts";
-import { readRemoteSettings, SecretFileError } from "./cli/remote_settings.ts";
+import { remoteSettingsOf } from "./cli/remote_settings.ts";
 import { writeStderrLine } from "./util/log.ts";
 import { writeStdout } from "./cli/stdout.ts";
 import { VERSION } from "./version.ts";
@@ -97,13 +97,7 @@ function makeContext(config: Config): CommandContext {
     query: queryDenoPermission,
     goEnv,
   };
-  try {
-    const remote = readRemoteSettings(config);
-    if (remote !== undefined) context.remote = remote;
-  } catch (error) {
-    if (!(error instanceof SecretFileError)) throw error;
-    context.remoteProblem = error.message;
-  }
+  Object.assign(context, remoteSettingsOf(config));
   return context;
 }
 

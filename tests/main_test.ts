@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { actionIdFor, FakeGoClient, sha256Base64 } from "./support/fake_go_client.ts";
 import { CLI_ENTRY, MOD_TS, programArgv, runGocacheprog } from "./support/program.ts";
-import { REPO_ROOT, tempDir } from "./support/tools.ts";
+import { REPO_ROOT, requireTool, tempDir } from "./support/tools.ts";
 import { randomBytes } from "./support/stores.ts";
 
 const A1 = "oFqyzTFO7RKrD83sqkbcEhxpNwvI031yvmypiUZPdsQ=";
@@ -228,4 +228,46 @@ Deno.test("gocacheprog past a file-size limit (ulimit -f): the puts fail, and le
     [`${smallActionHex}-a`, stored.DiskPath!.slice(stored.DiskPath!.lastIndexOf("/") + 1)].sort(),
     "only the small put's output and entry",
   );
+});
+
+Deno.test("gocacheprog run by a person at a terminal says that the go command starts it, then serves as for a pipe", async () => {
+  await using dir = await tempDir();
+  // script(1) gives the program a terminal for its stdin, and types the close request.
+  const argv = programArgv({ dir: dir.path });
+  const child = new Deno.Command(requireTool("script"), {
+    args: ["-q", "-e", "-c", argv.map((arg) => `'${arg}'`).join(" "), "/dev/null"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode('{"ID":1,"Command":"close"}\n'));
+  await writer.close();
+  const output = await child.output();
+  const text = new TextDecoder().decode(output.stdout);
+  assert.equal(output.code, 0, text);
+  assert.match(
+    text,
+    /gocacheprog: this program serves the go command's build cache, and the go command starts it: set GOCACHEPROG="gocacheprog"/,
+  );
+  assert.match(text, /\{"ID":0,"KnownCommands":\["get","put","close"\]\}/);
+  assert.match(text, /\{"ID":1\}/);
+  // Through a pipe, as the go command runs it: no such line.
+  await using client = await FakeGoClient.start(argv);
+  await client.send({ ID: 1, Command: "close" });
+  assert.doesNotMatch((await client.finish()).stderr, /this program serves/);
+});
+
+Deno.test("gocacheprog's commands without GOCACHE use the go command's default directory", async () => {
+  await using home = await tempDir();
+  const stats = await runGocacheprog(["stats"], {
+    GOCACHE: "",
+    HOME: home.path,
+    XDG_CACHE_HOME: "",
+  });
+  assert.equal(stats.code, 0, stats.stderr);
+  assert.equal(stats.stdout, `local store ${home.path}/.cache/go-build: 0 entries, 0 files, 0 B\n`);
+  const off = await runGocacheprog(["stats"], { GOCACHE: "off" });
+  assert.equal(off.code, 2);
+  assert.match(off.stderr, /gocacheprog: GOCACHE is "off"/);
 });

@@ -54,24 +54,22 @@ type Value = string | boolean | string[] | number;
  */
 export function parseConfig(args: readonly string[], env: EnvReader): Config {
   const values = new Map<FlagSpec, Value>();
-  let command: Command = "serve";
-  let first = 0;
-  if (args[0] !== undefined && !args[0].startsWith("-")) {
-    if (!(args[0] in COMMANDS)) {
-      // A word is named; anything else might be a misplaced secret, and is not repeated.
-      const named = /^[a-z][a-z-]{0,20}$/.test(args[0]) ? ` "${args[0]}"` : "";
-      throw new UsageError(
-        `Unknown command${named} (commands: ${Object.keys(COMMANDS).join(", ")})`,
-      );
-    }
-    command = args[0] as Command;
-    first = 1;
-  }
-  for (let i = first; i < args.length; i++) {
+  let command: Command | undefined;
+  let help = false;
+  for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
+    // The command may follow flags: an installed command's shim puts its own first.
+    if (!arg.startsWith("-") && command === undefined && !help) {
+      if (arg === "help") {
+        help = true; // `gocacheprog help` is `gocacheprog --help`
+        continue;
+      }
+      command = commandNamed(arg);
+      continue;
+    }
     if (arg === "--" || !arg.startsWith("-") || arg === "-") {
       throw new UsageError(
-        `Unexpected argument number ${i + 1}: every argument after the command is a flag`,
+        `Unexpected argument number ${i + 1}: after the command, every argument is a flag`,
       );
     }
     const body = arg.replace(/^--?/, "");
@@ -122,11 +120,23 @@ export function parseConfig(args: readonly string[], env: EnvReader): Config {
   }
   const config = {
     ...settings,
-    command,
+    ...(help ? { help: true } : {}),
+    command: command ?? "serve",
     redisPasswordOnCommandLine: [...fromCommandLine].some((spec) => spec.key === "redisPassword"),
   } as Config;
   checkConfig(config);
   return config;
+}
+
+/** The command a word names. */
+function commandNamed(word: string): Command {
+  if (word in COMMANDS) return word as Command;
+  const known = Object.keys(COMMANDS);
+  const lower = word.toLowerCase();
+  // A word is named; anything else might be a misplaced secret, and is not repeated.
+  const named = /^[A-Za-z][A-Za-z-]{0,20}$/.test(word) ? ` "${word}"` : "";
+  const meant = known.includes(lower) ? ` (did you mean "${lower}"?)` : "";
+  throw new UsageError(`Unknown command${named}${meant}: the commands are ${known.join(", ")}`);
 }
 
 /** Rules that concern several flags, or a flag and the command. */

@@ -82,6 +82,7 @@ export async function openRemoteBackedStore(
     uploadWaitMillis: config.uploadWaitMillis,
     manifests: manifestOptions(config, use.recordManifest, options.env),
     speculate: config.speculate,
+    ...(use.servesGoCommand ? {} : { unavailableMeans: "nothing is prefetched" }),
   });
 }
 

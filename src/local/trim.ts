@@ -72,6 +72,10 @@ export interface TrimResult {
   bytesRemoved: number;
   /** Bytes left in the shards scanned. */
   bytesKept: number;
+  /** Of the files kept, those used in the last two hours, which a trim never removes. */
+  filesKeptInUse: number;
+  /** Their bytes. */
+  bytesKeptInUse: number;
   /** Shards scanned. */
   shardsScanned: number;
 }
@@ -100,6 +104,8 @@ export function trimStore(dir: string, options: TrimOptions): TrimResult {
     filesRemoved: 0,
     bytesRemoved: 0,
     bytesKept: 0,
+    filesKeptInUse: 0,
+    bytesKeptInUse: 0,
     shardsScanned: 0,
   };
   const state = readState(dir);
@@ -182,6 +188,7 @@ function trimShard(
     else if (!temporary) kept.push({ path, size: info.size, mtime });
   }
   let shardBytes = kept.reduce((sum, file) => sum + file.size, 0);
+  let removedOldest = 0;
   if (allowance !== undefined && shardBytes > allowance) {
     kept.sort((a, b) => a.mtime - b.mtime);
     for (const file of kept) {
@@ -189,9 +196,17 @@ function trimShard(
       if (file.mtime > now - IN_USE_MILLIS) break; // the rest are in use
       remove(file.path, file.size, result);
       shardBytes -= file.size;
+      removedOldest++;
     }
   }
   result.bytesKept += shardBytes;
+  // What stays although it is due (the cap, or the age): used in the last two hours.
+  for (const file of allowance === undefined ? kept : kept.slice(removedOldest)) {
+    if (file.mtime > now - IN_USE_MILLIS) {
+      result.filesKeptInUse++;
+      result.bytesKeptInUse += file.size;
+    }
+  }
   return shardBytes;
 }
 

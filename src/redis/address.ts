@@ -59,6 +59,11 @@ export function parseRedisAddress(text: string): RedisAddress {
   try {
     url = new URL(withScheme);
   } catch {
+    // The URL parser refuses a port beyond 65535 as "not a URL": say what is wrong.
+    const port = /:(\d+)(?:\/\d*)?$/.exec(withScheme.replace(/^[a-z]+:\/\/[^@/]*@/i, ""))?.[1];
+    if (port !== undefined && Number(port) > 65535) {
+      throw new InvalidRedisAddressError(unreadable("its port is not between 1 and 65535"));
+    }
     throw new InvalidRedisAddressError(unreadable("it is not a URL"));
   }
   if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
@@ -66,8 +71,10 @@ export function parseRedisAddress(text: string): RedisAddress {
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
   if (host === "") throw new InvalidRedisAddressError(unreadable("it has no host"));
-  // The URL parser refuses a port beyond 65535 as "not a URL": say what is wrong.
   const port = url.port === "" ? 6379 : Number(url.port);
+  if (port === 0) {
+    throw new InvalidRedisAddressError(unreadable("its port is not between 1 and 65535"));
+  }
   const path = url.pathname.replace(/^\//, "");
   const db = path === "" ? 0 : Number(path);
   if (!Number.isInteger(db) || db < 0) {

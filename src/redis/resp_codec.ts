@@ -31,6 +31,19 @@ export class RespProtocolError extends Error {
   }
 }
 
+/** The stream ended inside a reply, or before one: the server closed the connection. */
+export class StreamEndedError extends RemoteUnavailableError {
+  /**
+   * Creates the error.
+   *
+   * @param message What ended.
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "StreamEndedError";
+  }
+}
+
 /** The read buffer's size, and the largest reply line accepted. */
 export const RESP_BUFFER_BYTES = 1 << 16;
 
@@ -206,6 +219,6 @@ function integer(text: string, line: string): number {
   return Number(text);
 }
 
-function closedInReply(): RemoteUnavailableError {
-  return new RemoteUnavailableError("Redis closed the connection");
+function closedInReply(): StreamEndedError {
+  return new StreamEndedError("Redis closed the connection");
 }

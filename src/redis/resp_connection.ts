@@ -17,7 +17,13 @@
  */
 
 import { type RedisArg, type RedisReply, RedisReplyError } from "./transport.ts";
-import { encodeCommand, RESP_BUFFER_BYTES, RespProtocolError, RespReader } from "./resp_codec.ts";
+import {
+  encodeCommand,
+  RESP_BUFFER_BYTES,
+  RespProtocolError,
+  RespReader,
+  StreamEndedError,
+} from "./resp_codec.ts";
 import { type ProgressDeadline, ProgressWatchdog } from "./progress_watchdog.ts";
 import type { RedisTlsOptions } from "./address.ts";
 import { type Clock, SYSTEM_CLOCK } from "../util/clock.ts";
@@ -123,7 +129,8 @@ export class RespConnection {
       return connection;
     } catch (error) {
       connection?.close();
-      throw options.tls === undefined || isRedisAnswer(error) ? error : new RemoteTlsError(
+      if (options.tls === undefined) throw plainAgainstTls(error, options) ?? error;
+      throw isRedisAnswer(error) ? error : new RemoteTlsError(
         `the TLS session with ${options.host}:${options.port} failed (${messageOf(error)})`,
         { cause: error },
       );
@@ -255,6 +262,22 @@ function lost(error: Error): Error {
   return new RemoteUnavailableError(`the connection to Redis was lost (${error.message})`, {
     cause: error,
   });
+}
+
+/**
+ * The error for a plain connection that the server dropped before answering anything,
+ * which is what a TLS port does with plain text: it names the likely fix.
+ */
+function plainAgainstTls(error: unknown, options: RespConnectionOptions): Error | undefined {
+  const dropped = error instanceof Deno.errors.ConnectionReset ||
+    error instanceof StreamEndedError ||
+    (error instanceof RemoteUnavailableError && error.cause instanceof Deno.errors.ConnectionReset);
+  if (!dropped) return undefined;
+  return new RemoteUnavailableError(
+    `${options.host}:${options.port} dropped the connection before answering: if it serves ` +
+      "TLS, use a rediss:// address (and --redis-tls-ca for a private CA)",
+    { cause: error },
+  );
 }
 
 /** Opens the TCP or TLS socket. */

@@ -98,6 +98,8 @@ export interface RemoteBackedStoreOptions {
   breakerCooldownMillis?: number;
   /** What the other processes of the job found of the remote; nothing shared if absent. */
   health?: RemoteHealth;
+  /** What the remote being unavailable means, for its one warning; a build's by default. */
+  unavailableMeans?: string;
 }
 
 /** What a prefetch did, for the `prefetch` command. */
@@ -168,6 +170,9 @@ export class RemoteBackedStore implements CacheStore {
       timeoutMillis: options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS,
       breakerCooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
       ...(options.health === undefined ? {} : { health: options.health }),
+      ...(options.unavailableMeans === undefined
+        ? {}
+        : { unavailableMeans: options.unavailableMeans }),
     });
     const context: TierContext = { link, local, logger, clock, readOnly: this.#readOnly };
     this.#fetcher = new Fetcher(context);

@@ -75,7 +75,17 @@ export interface RemoteLinkOptions {
    * disk without waiting for connecting, which goes on in the background.
    */
   health?: RemoteHealth;
+  /**
+   * What the remote being unavailable means, for its warning.
+   *
+   * @default {"building from the local cache alone and retrying in the background"}
+   */
+  unavailableMeans?: string;
 }
+
+/** What a remote that is unavailable means to a go command's build. */
+export const BUILDING_LOCALLY =
+  "building from the local cache alone and retrying in the background";
 
 /** Where a link stands; see {@linkcode RemoteLink.state}. */
 export type LinkState = "connecting" | "up" | "down";
@@ -119,6 +129,7 @@ export class RemoteLink implements Counted {
     this.#timeoutMillis = options.timeoutMillis ?? DEFAULT_REMOTE_TIMEOUT_MILLIS;
     this.#logger = options.logger;
     this.#health = options.health;
+    const unavailableMeans = options.unavailableMeans ?? BUILDING_LOCALLY;
     this.#knownDown = options.health?.knownDown() ?? false;
     this.#breaker = new CircuitBreaker({
       cooldownMillis: options.breakerCooldownMillis ?? DEFAULT_BREAKER_COOLDOWN_MILLIS,
@@ -129,8 +140,7 @@ export class RemoteLink implements Counted {
         for (const resolve of this.#downWaiters.splice(0)) resolve();
         this.#logger.warnOnce(
           "remote-down",
-          `${this.#where()} is unavailable (${reason}); building from the local cache alone ` +
-            "and retrying in the background",
+          `${this.#where()} is unavailable (${reason}); ${unavailableMeans}`,
         );
       },
       onClose: () => {

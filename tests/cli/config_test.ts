@@ -140,3 +140,17 @@ Deno.test("parseConfig() gives every setting its default, defined where it is us
   assert.deepEqual(config.redisUrls, []);
   assert.equal(config.maxSizeBytes, undefined);
 });
+
+Deno.test("parseConfig() takes the command after flags, reads help as --help, and names an unknown command", () => {
+  // An installed command's shim puts its own flags first.
+  assert.equal(parseConfig(["--dir", "/c", "stats"], noEnv).command, "stats");
+  assert.equal(parseConfig(["help"], noEnv).help, true);
+  assert.throws(
+    () => parseConfig(["Stats"], noEnv),
+    (error: Error) =>
+      error instanceof UsageError &&
+      /Unknown command "Stats" \(did you mean "stats"\?\): the commands are serve, prefetch, stats/
+        .test(error.message),
+  );
+  assert.throws(() => parseConfig(["stats", "trim"], noEnv), /Unexpected argument number 2/);
+});

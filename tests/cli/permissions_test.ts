@@ -1,19 +1,15 @@
 /**
  * Least privilege: with exactly the README's flags the program works (the end-to-end
  * tests build through it that way); anything outside them is refused before the
- * handshake, with the flag to add; and a `deno install`ed command runs a real build.
+ * handshake, with the flag to add. (An installed command runs a real build in the README's
+ * Install recipe, tested as written in `tests/e2e/readme_recipes_test.ts`.)
  */
 import assert from "node:assert/strict";
-import {
-  ENV_PERMISSION,
-  missingPermissionFlags,
-  permissionNeeds,
-} from "../../src/cli/permissions.ts";
+import { missingPermissionFlags, permissionNeeds } from "../../src/cli/permissions.ts";
 import { parseConfig } from "../../src/cli/config.ts";
-import { goWorkspace, runGo } from "../support/go.ts";
 import { runCommand } from "../support/process.ts";
-import { CLI_ENTRY, programArgv } from "../support/program.ts";
-import { REPO_ROOT, tempDir } from "../support/tools.ts";
+import { programArgv } from "../support/program.ts";
+import { tempDir } from "../support/tools.ts";
 
 Deno.test("permissionNeeds() and missingPermissionFlags() name every missing flag, with host:port for a standalone server", () => {
   const granted = new Set(["read:/c"]);
@@ -91,40 +87,4 @@ Deno.test("a password file that may not be read is refused with the flag to add"
   assert.equal(result.code, 2);
   assert.match(result.stderr, new RegExp(`--allow-read=${secret}`));
   assert.ok(!result.stderr.includes("hunter2"));
-});
-
-Deno.test("deno install from the checkout gives a command that runs a real go build", async () => {
-  await using work = await goWorkspace();
-  const { module, gocache } = work;
-  const root = `${work.dir}/install-root`;
-  const install = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "install",
-      "-g",
-      "--root",
-      root,
-      "--no-prompt",
-      `--config=${REPO_ROOT}/deno.json`,
-      "-n",
-      "gocacheprog",
-      `--allow-read=${gocache}`,
-      `--allow-write=${gocache}`,
-      `--allow-env=${ENV_PERMISSION}`,
-      CLI_ENTRY,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(install.success, new TextDecoder().decode(install.stderr));
-  const command = `${root}/bin/gocacheprog`;
-  const first = await runGo(["build", "./..."], {
-    cwd: module,
-    gocache,
-    gocacheprog: `${command} --log-metrics`,
-  });
-  assert.equal(first.code, 0, first.stderr);
-  assert.match(first.stderr, /gocacheprog: \d+ gets/);
-  const version = await new Deno.Command(command, { args: ["--version"], stdout: "piped" })
-    .output();
-  assert.match(new TextDecoder().decode(version.stdout), /^gocacheprog \d+\.\d+\.\d+/);
 });

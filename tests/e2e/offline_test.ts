@@ -7,9 +7,10 @@
 import assert from "node:assert/strict";
 import { assertBuilt, FIXTURE_PACKAGES, warnings } from "../support/builds.ts";
 import { compiledPackages, goWorkspace, runGo } from "../support/go.ts";
-import { gocacheprogValue, programArgv } from "../support/program.ts";
+import { CLI_ENTRY, gocacheprogValue, programArgv } from "../support/program.ts";
 import { startRedis } from "../support/redis_server.ts";
-import { freePort } from "../support/tools.ts";
+import { freePort, REPO_ROOT, requireTool } from "../support/tools.ts";
+import { runCommand } from "../support/process.ts";
 
 /** Deno's own caches empty, and npm out of reach. */
 function offline(denoDir: string): Record<string, string> {
@@ -75,4 +76,54 @@ Deno.test("an offline runner without ioredis: a Redis Cluster is one warning lin
     !line.startsWith("gocacheprog:") && /Download|Failed caching|npm/.test(line)
   );
   assert.deepEqual(denoLines, [], "Deno says nothing of its own");
+});
+
+Deno.test("installed where npm could be reached, a Redis Cluster loads ioredis offline: its warning is about the Cluster, not npm", async () => {
+  const unshare = requireTool("unshare"); // a network namespace of its own: no network at all
+  await using work = await goWorkspace();
+  const { dir, module, gocache } = work;
+  const denoDir = `${dir}/deno-dir`;
+  // The install, online: deno install caches the config's imports, ioredis among them.
+  const install = await runCommand([
+    Deno.execPath(),
+    "install",
+    "-g",
+    "--quiet",
+    "--root",
+    `${dir}/install`,
+    "--no-prompt",
+    `--config=${REPO_ROOT}/deno.json`,
+    "-n",
+    "gocacheprog",
+    `--allow-read=${gocache}`,
+    `--allow-write=${gocache}`,
+    "--allow-net=127.0.0.1",
+    "--allow-env",
+    CLI_ENTRY,
+  ], { env: { DENO_DIR: denoDir } });
+  assert.equal(install.code, 0, install.stderr);
+  const result = await runCommand([
+    unshare,
+    "-n",
+    requireTool("go"),
+    "build",
+    "./...",
+  ], {
+    cwd: module,
+    env: {
+      DENO_DIR: denoDir,
+      GOCACHE: gocache,
+      GOFLAGS: "",
+      GOTOOLCHAIN: "local",
+      GOPROXY: "off",
+      GOCACHEPROG: `${dir}/install/bin/gocacheprog --redis-url 127.0.0.1:7001,127.0.0.1:7002`,
+    },
+  });
+  assertBuilt(result, "an offline build with a Cluster URL");
+  assert.equal(warnings(result.stderr).length, 1, result.stderr);
+  assert.match(
+    warnings(result.stderr)[0]!,
+    /Redis cluster 127\.0\.0\.1:7001,127\.0\.0\.1:7002 is unavailable/,
+  );
+  assert.doesNotMatch(result.stderr, /not installed|npm/);
 });

@@ -6,15 +6,29 @@
 import assert from "node:assert/strict";
 import { assertBuilt, FIXTURE_PACKAGES, remoteHits, warnings } from "../support/builds.ts";
 import { compiledPackages, freshGoCache, runGo } from "../support/go.ts";
+import type { CommandResult } from "../support/process.ts";
 import { e2eRedisProgram as program } from "../support/program.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 import { moduleWorkspace as workspace } from "../support/go.ts";
 
+/** Runs a go command on a fresh cache directory `name`, through the program and Redis. */
+async function goOnFreshCache(
+  args: string[],
+  name: string,
+  on: { dir: { path: string }; module: string; redis: RedisServer },
+): Promise<CommandResult> {
+  const gocache = await freshGoCache(on.dir.path, name);
+  return await runGo(args, {
+    cwd: on.module,
+    gocache,
+    gocacheprog: program(gocache, on.redis),
+  });
+}
+
 /** A first build on a fresh directory "a", filling Redis. */
 async function buildOnA(parent: string, module: string, redis: RedisServer): Promise<void> {
-  const a = await freshGoCache(parent, "a");
   assertBuilt(
-    await runGo(["build", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
+    await goOnFreshCache(["build", "./..."], "a", { dir: { path: parent }, module, redis }),
     "build on A",
   );
 }
@@ -24,12 +38,7 @@ Deno.test("a build on directory A fills Redis; a build on a fresh directory B co
   await using _ = dir;
   await using redis = await startRedis({ dir: dir.path });
   await buildOnA(dir.path, module, redis);
-  const b = await freshGoCache(dir.path, "b");
-  const onB = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache: b,
-    gocacheprog: program(b, redis),
-  });
+  const onB = await goOnFreshCache(["build", "-x", "./..."], "b", { dir, module, redis });
   assertBuilt(onB, "build on B");
   assert.deepEqual(compiledPackages(onB.stderr), []);
   assert.ok(
@@ -48,12 +57,7 @@ Deno.test("go test results are shared through Redis too", async () => {
     await runGo(["test", "./..."], { cwd: module, gocache: a, gocacheprog: program(a, redis) }),
     "test on A",
   );
-  const b = await freshGoCache(dir.path, "b");
-  const onB = await runGo(["test", "./..."], {
-    cwd: module,
-    gocache: b,
-    gocacheprog: program(b, redis),
-  });
+  const onB = await goOnFreshCache(["test", "./..."], "b", { dir, module, redis });
   assertBuilt(onB, "test on B");
   assert.match(onB.stdout, /ok\s+example\.com\/fixture\/lib\s+\(cached\)/);
 });
@@ -87,23 +91,13 @@ Deno.test("corrupted values in Redis (bytes flipped, truncated) are never served
   await using redis = await startRedis({ dir: dir.path });
   await buildOnA(dir.path, module, redis);
   assert.ok(Number(await redis.cli("EVAL", DAMAGE_SCRIPT, "0")) >= 10, "keys were damaged");
-  const b = await freshGoCache(dir.path, "b");
-  const onB = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache: b,
-    gocacheprog: program(b, redis),
-  });
+  const onB = await goOnFreshCache(["build", "-x", "./..."], "b", { dir, module, redis });
   assertBuilt(onB, "build on B after the damage");
   assert.deepEqual(compiledPackages(onB.stderr), FIXTURE_PACKAGES, "everything is compiled again");
   assert.equal(remoteHits(onB.stderr), 0);
   assert.ok(/\d+ corrupt/.test(onB.stderr) && !/ 0 corrupt/.test(onB.stderr), onB.stderr);
   // B uploaded good entries again, replacing the damaged ones.
-  const c = await freshGoCache(dir.path, "c");
-  const onC = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache: c,
-    gocacheprog: program(c, redis),
-  });
+  const onC = await goOnFreshCache(["build", "-x", "./..."], "c", { dir, module, redis });
   assertBuilt(onC, "build on C after the damage");
   assert.deepEqual(compiledPackages(onC.stderr), [], "repaired by the next build");
 });
@@ -118,12 +112,7 @@ Deno.test("two directories building at the same time against one Redis", async (
     runGo(["test", "./..."], { cwd: module, gocache: b, gocacheprog: program(b, redis) }),
   ]);
   results.forEach((result, i) => assertBuilt(result, `concurrent build ${i}`));
-  const c = await freshGoCache(dir.path, "c");
-  const onC = await runGo(["build", "-x", "./..."], {
-    cwd: module,
-    gocache: c,
-    gocacheprog: program(c, redis),
-  });
+  const onC = await goOnFreshCache(["build", "-x", "./..."], "c", { dir, module, redis });
   assertBuilt(onC, "build on C");
   assert.deepEqual(compiledPackages(onC.stderr), []);
 });

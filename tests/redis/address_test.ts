@@ -40,3 +40,9 @@ Deno.test("parseRedisAddress() never repeats an address it cannot read: it may b
     }
   }
 });
+
+Deno.test("parseRedisAddress() says when a port is out of range, rather than that it is not a URL", () => {
+  for (const text of ["redis://127.0.0.1:99999", "cache:70000", "cache:0"]) {
+    assert.throws(() => parseRedisAddress(text), /its port is not between 1 and 65535/, text);
+  }
+});

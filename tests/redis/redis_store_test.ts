@@ -237,6 +237,14 @@ Deno.test("RedisStore connects over TLS, and with a client certificate for mutua
     await mutual.put(ACTION, uploadOf(entry));
     assert.deepEqual(await mutual.get(ACTION), entry);
     assert.equal(await noClientCert.ready(), false, "the server requires a client certificate");
+    // A plain address against this TLS port: the message names the likely fix.
+    const plain = store({ urls: [`redis://127.0.0.1:${redis.port}`], timeoutMillis: 1000 });
+    assert.equal(await plain.ready(), false);
+    assert.match(
+      plain.lastError?.message ?? "",
+      /dropped the connection before answering: if it serves TLS, use a rediss:\/\/ address/,
+    );
+    await plain.close();
   } finally {
     await Promise.all([mutual.close(), noClientCert.close()]);
   }

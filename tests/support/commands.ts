@@ -8,7 +8,7 @@
 import type { CommandContext } from "../../src/cli/commands/context.ts";
 import { parseConfig } from "../../src/cli/config.ts";
 import { cacheDirOf, realCacheDir } from "../../src/cli/cache_dir.ts";
-import { readRemoteSettings, SecretFileError } from "../../src/cli/remote_settings.ts";
+import { remoteSettingsOf } from "../../src/cli/remote_settings.ts";
 import type { PermissionQuery } from "../../src/cli/permissions.ts";
 
 /** What the fake `go env` answers by default. */
@@ -62,12 +62,6 @@ export function commandContext(
       ((names) =>
         Promise.resolve(Object.fromEntries(names.map((name) => [name, GO_ENV[name] ?? ""])))),
   };
-  try {
-    const remote = readRemoteSettings(config);
-    if (remote !== undefined) context.remote = remote;
-  } catch (error) {
-    if (!(error instanceof SecretFileError)) throw error;
-    context.remoteProblem = error.message;
-  }
+  Object.assign(context, remoteSettingsOf(config));
   return { context, printed, errors };
 }

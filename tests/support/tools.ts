@@ -13,6 +13,9 @@ const INSTALL_HINTS: Record<string, string> = {
   "redis-cli": "install Redis (Debian: apt-get install redis-tools)",
   openssl: "install OpenSSL (Debian: apt-get install openssl)",
   time: "install GNU time (Debian: apt-get install time)",
+  script: "install util-linux (Debian: apt-get install util-linux)",
+  unshare: "install util-linux (Debian: apt-get install util-linux); it needs root",
+  npm: "install Node.js and npm (Debian: apt-get install npm)",
 };
 
 /**

@@ -37,6 +37,14 @@ export async function runServe(context: CommandContext): Promise<number> {
         "use GOCACHEPROG_REDIS_PASSWORD or --redis-password-file instead",
     );
   }
+  if (Deno.stdin.isTerminal()) {
+    // A person ran it: the go command is what starts it, and speaks to it through a pipe.
+    logger.info(
+      "this program serves the go command's build cache, and the go command starts it: " +
+        'set GOCACHEPROG="gocacheprog" and run go build (see gocacheprog --help); ' +
+        "meanwhile it reads GOCACHEPROG requests here",
+    );
+  }
   if (context.remoteProblem !== undefined) {
     logger.warnOnce(
       "remote-settings",

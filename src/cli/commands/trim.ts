@@ -30,5 +30,16 @@ export function runTrim(context: CommandContext): number {
     `trimmed ${dir}: removed ${result.filesRemoved} files (${formatBytes(result.bytesRemoved)}), ` +
       `kept ${formatBytes(result.bytesKept)}, in ${formatMillis(performance.now() - started)}`,
   );
+  if (result.bytesKeptInUse > 0) {
+    print(
+      `  of what was kept, ${result.filesKeptInUse} files (${
+        formatBytes(result.bytesKeptInUse)
+      }) ` +
+        "were used in the last two hours, which trimming never removes" +
+        (config.maxSizeBytes !== undefined && result.bytesKept > config.maxSizeBytes
+          ? `: the store stays above --max-size ${formatBytes(config.maxSizeBytes)} until they age`
+          : ""),
+    );
+  }
   return 0;
 }
