@@ -475,6 +475,7 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
           dir,
           passDir: false,
           redisHosts: ["127.0.0.1"],
+          allowRun: ["go"], // as installed: the step asks go env for the build's toolchain
           args: [
             "prefetch",
             "--redis-url",
