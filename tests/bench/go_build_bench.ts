@@ -453,8 +453,13 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
     for (const [label, type, extra] of kinds) {
       const name = `remote-warm ${delay} ms, ${label}`;
       const into = samples[name] = empty();
-      // These builds read manifests only: without --manifest they write none.
+      // These builds only read manifests. A build type or scope given on the command line
+      // also writes one at close, so they run --read-only (they put nothing anyway: Redis
+      // holds every entry): otherwise the first "no manifest" build would write the
+      // manifest that every later one, "plain on-demand" included, then prefetched from,
+      // and the first "different build's" build would replace that manifest with this one.
       const server = program(port, [
+        "--read-only",
         "--manifest-scope",
         "ref:main",
         "--build-type",
