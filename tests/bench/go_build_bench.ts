@@ -47,7 +47,7 @@ import { FakeGoClient, sha256Base64 } from "../support/fake_go_client.ts";
 import { runGo } from "../support/go.ts";
 import { type LatencyProxy, startLatencyProxy } from "../support/latency_proxy.ts";
 import { runCommand } from "../support/process.ts";
-import { gocacheprogValue, programArgv } from "../support/program.ts";
+import { BUNDLE_ENTRY, gocacheprogValue, programArgv } from "../support/program.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 import { freePort, requireTool, tempDir } from "../support/tools.ts";
 import { buildSeed, seedGocacheprog } from "./seed.ts";
@@ -640,6 +640,7 @@ await Deno.writeTextFile(bareScript, 'Deno.stdout.writeSync(new TextEncoder().en
 const startupDir = `${work.path}/startup`;
 await Deno.mkdir(startupDir);
 const programStartup = empty();
+const bundleStartup = empty();
 const redisStartup = empty();
 const bareStartup = empty();
 const seedStartup = empty();
@@ -650,6 +651,9 @@ for (let i = 0; i < startupRuns; i++) {
     );
   }
   programStartup.millis.push(await timeToFirstLine(programArgv({ dir: startupDir })));
+  bundleStartup.millis.push(
+    await timeToFirstLine(programArgv({ dir: startupDir, entry: BUNDLE_ENTRY })),
+  );
   redisStartup.millis.push(
     await timeToFirstLine(programArgv({
       dir: startupDir,
@@ -662,7 +666,14 @@ for (let i = 0; i < startupRuns; i++) {
   );
 }
 row("bare deno script to first line", bareStartup, bareStartup, "bare deno");
-row("gocacheprog to handshake", programStartup, bareStartup, "bare deno", "<= bare + 3 ms");
+row("gocacheprog (src/main.ts) to handshake", programStartup, bareStartup, "bare deno");
+row(
+  "gocacheprog bundled (src/main.bundle.js) to handshake",
+  bundleStartup,
+  bareStartup,
+  "bare deno",
+  "<= bare + 3 ms",
+);
 if (seedBinary === undefined) seedUnavailable("seed to handshake");
 else row("seed to handshake", seedStartup, bareStartup, "bare deno");
 row(
@@ -678,19 +689,27 @@ row(
 // it there, as with a warm DENO_DIR.
 const offlineStartup = empty();
 const offlineNextStartup = empty();
+const offlineBundleStartup = empty();
 for (let i = 0; i < Math.min(startupRuns, 7); i++) {
   const offline = {
     DENO_DIR: `${work.path}/empty-deno-dir-${i}`,
     NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
   };
-  const argv = () =>
+  const argv = (entry?: string) =>
     programArgv({
       dir: startupDir,
       redisHosts: ["127.0.0.1"],
       args: ["--redis-url", `127.0.0.1:${freePort()}`],
+      ...(entry === undefined ? {} : { entry }),
     });
   offlineStartup.millis.push(await timeToFirstLine(argv(), offline));
   offlineNextStartup.millis.push(await timeToFirstLine(argv(), offline));
+  offlineBundleStartup.millis.push(
+    await timeToFirstLine(argv(BUNDLE_ENTRY), {
+      ...offline,
+      DENO_DIR: `${work.path}/empty-deno-dir-bundle-${i}`,
+    }),
+  );
 }
 row(
   "with Redis to handshake, empty DENO_DIR offline",
@@ -705,6 +724,13 @@ row(
   redisStartup,
   "warm DENO_DIR",
   "within a few ms",
+);
+row(
+  "bundled, empty DENO_DIR offline",
+  offlineBundleStartup,
+  redisStartup,
+  "warm DENO_DIR",
+  "no TypeScript to transpile",
 );
 
 // 5. A 64 MiB put through the pipe, for peak memory.
