@@ -9,15 +9,15 @@ import { type CommandResult, runCommand } from "./process.ts";
 import { REPO_ROOT } from "./tools.ts";
 
 /**
- * The program's entry point, as the README runs it: the CLI module itself, which starts
- * a few milliseconds sooner than `mod.ts` (the whole library's exports) for every go
- * command.
+ * The program's entry point in source, which the tests run: the CLI module itself, which
+ * starts sooner than `mod.ts` (the whole library's exports). The README's recipes run its
+ * bundle, {@linkcode BUNDLE_ENTRY}.
  */
 export const CLI_ENTRY = `${REPO_ROOT}/src/main.ts`;
 
 /**
  * The CLI bundled into one JavaScript file (`deno task bundle`), which the README's recipes
- * run: it starts about 6 ms sooner than the 28 modules of `src/main.ts`.
+ * run: one file starts sooner than the modules of `src/main.ts` (the README's Design).
  */
 export const BUNDLE_ENTRY = `${REPO_ROOT}/src/main.bundle.js`;
 
