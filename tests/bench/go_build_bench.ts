@@ -46,8 +46,13 @@ import { parseArgs } from "node:util";
 import { FakeGoClient, sha256Base64 } from "../support/fake_go_client.ts";
 import { runGo } from "../support/go.ts";
 import { type LatencyProxy, startLatencyProxy } from "../support/latency_proxy.ts";
-import { runCommand } from "../support/process.ts";
-import { BUNDLE_ENTRY, gocacheprogValue, programArgv } from "../support/program.ts";
+import {
+  BUNDLE_ENTRY,
+  CLI_ENTRY,
+  gocacheprogValue,
+  programArgv,
+  runPrefetchStep,
+} from "../support/program.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 import { freePort, requireTool, tempDir } from "../support/tools.ts";
 import { buildSeed, seedGocacheprog } from "./seed.ts";
@@ -476,24 +481,12 @@ async function benchPrefetch(redis: RedisServer, nativeDir: string): Promise<voi
     const server = program(port, ["--manifest-scope", "ref:main", "--build-type", "current"]);
     scenarios.push(async () => {
       const dir = freshDir("prefetch");
-      const result = await runCommand(
-        programArgv({
-          dir,
-          passDir: false,
-          redisHosts: ["127.0.0.1"],
-          allowRun: ["go"], // as installed: the step asks go env for the build's toolchain
-          args: [
-            "prefetch",
-            "--redis-url",
-            `127.0.0.1:${port}`,
-            "--manifest-scope",
-            "ref:main",
-            "--build-type",
-            "current",
-          ],
-        }),
-        { env: { GOCACHE: dir } },
-      );
+      const result = await runPrefetchStep(dir, port, [
+        "--manifest-scope",
+        "ref:main",
+        "--build-type",
+        "current",
+      ]);
       if (result.code !== 0 || !/prefetched [1-9]/.test(result.stdout)) {
         throw new Error(`the prefetch step failed:\n${result.stdout}${result.stderr}`);
       }
@@ -695,12 +688,12 @@ for (let i = 0; i < Math.min(startupRuns, 7); i++) {
     DENO_DIR: `${work.path}/empty-deno-dir-${i}`,
     NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
   };
-  const argv = (entry?: string) =>
+  const argv = (entry = CLI_ENTRY) =>
     programArgv({
       dir: startupDir,
       redisHosts: ["127.0.0.1"],
       args: ["--redis-url", `127.0.0.1:${freePort()}`],
-      ...(entry === undefined ? {} : { entry }),
+      entry,
     });
   offlineStartup.millis.push(await timeToFirstLine(argv(), offline));
   offlineNextStartup.millis.push(await timeToFirstLine(argv(), offline));

@@ -12,7 +12,12 @@ import {
   runGo,
 } from "../support/go.ts";
 import { runCommand } from "../support/process.ts";
-import { programArgv, redisGocacheprog } from "../support/program.ts";
+import {
+  prefetchStepCounts,
+  programArgv,
+  redisGocacheprog,
+  runPrefetchStep,
+} from "../support/program.ts";
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 
 const SCOPE = ["--manifest-scope", "ref:main", "--build-type", "e2e"];
@@ -44,18 +49,9 @@ function counter(stderr: string, pattern: RegExp): number {
   return Number(pattern.exec(stderr)?.[1] ?? NaN);
 }
 
-/** The prefetch step, with the README's permissions: the cache directory and the Redis host. */
+/** The prefetch step of this file's scope, with the README's permissions. */
 function prefetchStep(fresh: string, port: number) {
-  return runCommand(
-    programArgv({
-      dir: fresh,
-      passDir: false,
-      redisHosts: ["127.0.0.1"],
-      allowRun: ["go"], // the step learns the build's toolchain from go env
-      args: ["prefetch", "--redis-url", `127.0.0.1:${port}`, ...SCOPE],
-    }),
-    { env: { GOCACHE: fresh } },
-  );
+  return runPrefetchStep(fresh, port, SCOPE);
 }
 
 // One recording build serves every step: each step builds on caches of its own, and the
@@ -88,9 +84,11 @@ Deno.test("build manifests end to end: prefetch in the build and as a step, dama
       const fresh = await freshGoCache(work.dir, "fresh-step");
       const step = await prefetchStep(fresh, redis.port);
       assert.equal(step.code, 0, step.stderr);
-      const [, fetched, planned] =
-        /prefetched (\d+) of the (\d+) manifest entries/.exec(step.stdout) ?? [];
-      assert.ok(Number(planned) > 0 && fetched === planned, step.stdout);
+      const counts = prefetchStepCounts(step.stdout);
+      assert.ok(
+        counts !== undefined && counts.planned > 0 && counts.fetched === counts.planned,
+        step.stdout,
+      );
       const after = await build(work, redis, fresh);
       assert.deepEqual(compiledPackages(after), []);
       assert.equal(counter(after, /remote: (\d+) hits/), 0, after);

@@ -12,8 +12,7 @@
 import assert from "node:assert/strict";
 import { assertBuilt } from "../support/builds.ts";
 import { runGo } from "../support/go.ts";
-import { runCommand } from "../support/process.ts";
-import { programArgv, redisGocacheprog } from "../support/program.ts";
+import { prefetchStepCounts, redisGocacheprog, runPrefetchStep } from "../support/program.ts";
 import { startRedis } from "../support/redis_server.ts";
 import { tempDir } from "../support/tools.ts";
 
@@ -54,25 +53,15 @@ Deno.test("a Go-version matrix never prefetches the other version's manifest", a
   };
   /** How many entries the prefetch step fetches into a fresh cache for this toolchain. */
   const prefetched = async (toolchain: string) => {
-    const gocache = freshCache();
-    const step = await runCommand(
-      programArgv({
-        dir: gocache,
-        passDir: false,
-        redisHosts: ["127.0.0.1"],
-        allowRun: ["go"],
-        args: ["prefetch", "--redis-url", `127.0.0.1:${redis.port}`, ...SCOPE],
-      }),
-      { cwd: module, env: { GOCACHE: gocache, ...toolchainEnv(toolchain) } },
-    );
+    const step = await runPrefetchStep(freshCache(), redis.port, SCOPE, {
+      cwd: module,
+      env: toolchainEnv(toolchain),
+    });
     assert.equal(step.code, 0, step.stderr);
-    if (/nothing to prefetch/.test(step.stdout)) return 0;
-    const [, fetched, planned] = /prefetched (\d+) of the (\d+) manifest entries/.exec(
-      step.stdout,
-    ) ?? [];
-    assert.ok(fetched !== undefined, `${step.stdout}${step.stderr}`);
-    assert.equal(fetched, planned, step.stdout);
-    return Number(fetched);
+    const counts = prefetchStepCounts(step.stdout);
+    assert.ok(counts !== undefined, `${step.stdout}${step.stderr}`);
+    assert.equal(counts.fetched, counts.planned, step.stdout);
+    return counts.fetched;
   };
 
   await build(LOCAL);

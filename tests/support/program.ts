@@ -5,7 +5,7 @@
  */
 
 import { ENV_PERMISSION, REDIS_ENV_PERMISSION } from "../../src/cli/permissions.ts";
-import { type CommandResult, runCommand } from "./process.ts";
+import { type CommandResult, runCommand, type RunCommandOptions } from "./process.ts";
 import { REPO_ROOT } from "./tools.ts";
 
 /**
@@ -148,4 +148,48 @@ export function e2eRedisProgram(
 ): string {
   const port = typeof redis === "number" ? redis : redis.port;
   return redisGocacheprog(gocache, port, ["--redis-timeout", "300ms", ...args]);
+}
+
+/**
+ * Runs the `gocacheprog prefetch` step with the permissions the README's CI recipes give
+ * it: the cache directory (read from `$GOCACHE`), the Redis host, and `go` (the step asks
+ * `go env` for the build's toolchain).
+ *
+ * @param gocache The cache directory to prefetch into.
+ * @param port The Redis port on 127.0.0.1.
+ * @param args More program flags (the manifest's scope and build type).
+ * @param options A working directory and more environment variables.
+ * @returns Its exit status and output.
+ */
+export function runPrefetchStep(
+  gocache: string,
+  port: number,
+  args: readonly string[] = [],
+  options: RunCommandOptions = {},
+): Promise<CommandResult> {
+  return runCommand(
+    programArgv({
+      dir: gocache,
+      passDir: false,
+      redisHosts: ["127.0.0.1"],
+      allowRun: ["go"],
+      args: ["prefetch", "--redis-url", `127.0.0.1:${port}`, ...args],
+    }),
+    { ...options, env: { GOCACHE: gocache, ...options.env } },
+  );
+}
+
+/**
+ * What the prefetch step says it fetched.
+ *
+ * @param stdout The step's output.
+ * @returns The entries fetched, of the manifest entries it planned to fetch (`0 of 0`
+ * when there was nothing to prefetch), or `undefined` when it says neither.
+ */
+export function prefetchStepCounts(
+  stdout: string,
+): { fetched: number; planned: number } | undefined {
+  if (/nothing to prefetch/.test(stdout)) return { fetched: 0, planned: 0 };
+  const counts = /prefetched (\d+) of the (\d+) manifest entries/.exec(stdout);
+  return counts === null ? undefined : { fetched: Number(counts[1]), planned: Number(counts[2]) };
 }
