@@ -34,7 +34,7 @@ var init_defaults = __esm({
 });
 
 // src/tiered/defaults.ts
-var DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_MAX_QUEUED_UPLOADS, DEFAULT_UPLOAD_WAIT_MILLIS, UPLOAD_BYTES_IN_FLIGHT, DEFAULT_PREFETCH_MAX_BYTES, DEFAULT_PREFETCH_WINDOW, DEFAULT_PREFETCH_WINDOW_BYTES, DEFAULT_BREAKER_COOLDOWN_MILLIS, DEFAULT_BREAKER_FAILURE_THRESHOLD;
+var DEFAULT_UPLOAD_CONCURRENCY, DEFAULT_MAX_QUEUED_UPLOADS, DEFAULT_UPLOAD_WAIT_MILLIS, UPLOAD_BYTES_IN_FLIGHT, DEFAULT_PREFETCH_MAX_BYTES, DEFAULT_PREFETCH_WINDOW, DEFAULT_PREFETCH_WINDOW_BYTES, DEFAULT_BREAKER_COOLDOWN_MILLIS, DEFAULT_BREAKER_FAILURE_THRESHOLD, DEFAULT_FLEET_WAIT_MILLIS, DEFAULT_FLEET_LEASE_MILLIS;
 var init_defaults2 = __esm({
   "src/tiered/defaults.ts"() {
     DEFAULT_UPLOAD_CONCURRENCY = 4;
@@ -46,6 +46,8 @@ var init_defaults2 = __esm({
     DEFAULT_PREFETCH_WINDOW_BYTES = 32 << 20;
     DEFAULT_BREAKER_COOLDOWN_MILLIS = 5e3;
     DEFAULT_BREAKER_FAILURE_THRESHOLD = 3;
+    DEFAULT_FLEET_WAIT_MILLIS = 6e4;
+    DEFAULT_FLEET_LEASE_MILLIS = 5e3;
   }
 });
 
@@ -459,6 +461,15 @@ var init_flags = __esm({
         default: DEFAULT_UPLOAD_WAIT_MILLIS,
         valueName: "DURATION",
         description: "at exit, how long to wait for uploads still running"
+      },
+      {
+        key: "fleetWaitMillis",
+        name: "fleet-wait",
+        kind: "duration",
+        env: "GOCACHEPROG_FLEET_WAIT",
+        default: DEFAULT_FLEET_WAIT_MILLIS,
+        valueName: "DURATION",
+        description: "how long a get may wait for another runner sharing the Redis to compile the same action, rather than compile it too (single flight); 0 turns it off"
       },
       {
         key: "readOnly",
@@ -2600,6 +2611,7 @@ var init_fetcher = __esm({
     MAX_REMEMBERED_MISSES2 = 1e5;
     Fetcher = class {
       #context;
+      #flight;
       #fetches = /* @__PURE__ */ new Map();
       /** Actions the remote did not have, this session: their uploads need not ask again. */
       #missedRemotely = /* @__PURE__ */ new Set();
@@ -2619,9 +2631,12 @@ var init_fetcher = __esm({
        * Creates a fetcher.
        *
        * @param context The link, the local store and where to report.
+       * @param flight Single flight across the fleet, for the gets the go command waits on;
+       * none if absent.
        */
-      constructor(context) {
+      constructor(context, flight) {
         this.#context = context;
+        this.#flight = flight;
       }
       /**
        * The fetcher's counters. Of the go command's gets that missed locally (`demand`),
@@ -2747,7 +2762,8 @@ var init_fetcher = __esm({
         if (purpose === "demand") this.#counts.demandRoundTrips++;
         let entry;
         try {
-          entry = await remote.get(actionId, purpose === "prefetch" ? {
+          const flight = this.#flight;
+          entry = purpose === "demand" && flight !== void 0 && flight.appliesTo(remote) ? await flight.get(remote, actionId) : await remote.get(actionId, purpose === "prefetch" ? {
             background: true,
             ...maxBytes === void 0 ? {} : {
               maxBytes
@@ -2939,6 +2955,7 @@ var init_upload_queue = __esm({
       #clock;
       #concurrency;
       #maxQueued;
+      #onFinished;
       #queue = [];
       #running = 0;
       #runningBytes = 0;
@@ -2963,6 +2980,7 @@ var init_upload_queue = __esm({
         this.#clock = options.clock;
         this.#concurrency = options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
         this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_UPLOADS;
+        this.#onFinished = options.onFinished;
       }
       /**
        * The counters: entries uploaded (`uploads`, with `bytesUploaded`), skipped because
@@ -2986,6 +3004,7 @@ var init_upload_queue = __esm({
         if (this.#closed) return;
         if (this.#queue.length >= this.#maxQueued || upload.size > MAX_REMOTE_ENTRY_BYTES) {
           this.#counts.uploadsDropped++;
+          this.#onFinished?.(upload.actionId);
           return;
         }
         this.#queue.push(upload);
@@ -3033,6 +3052,7 @@ var init_upload_queue = __esm({
           this.#running++;
           this.#runningBytes += next.size;
           this.#upload(next).finally(() => {
+            this.#onFinished?.(next.actionId);
             this.#running--;
             this.#runningBytes -= next.size;
             if (this.busy()) this.#pump();
@@ -3072,6 +3092,234 @@ var init_upload_queue = __esm({
         } catch (error) {
           counts.uploadsFailed++;
           this.#link.failed(error);
+        }
+      }
+    };
+  }
+});
+
+// src/tiered/single_flight.ts
+var FIRST_POLL_MILLIS, MAX_POLL_MILLIS, POLL_BACKOFF, RENEWALS_PER_LEASE, SingleFlight;
+var init_single_flight = __esm({
+  "src/tiered/single_flight.ts"() {
+    init_clock();
+    init_defaults2();
+    FIRST_POLL_MILLIS = 10;
+    MAX_POLL_MILLIS = 250;
+    POLL_BACKOFF = 1.5;
+    RENEWALS_PER_LEASE = 5;
+    SingleFlight = class {
+      #context;
+      #waitMillis;
+      #leaseMillis;
+      #owner;
+      /** The actions whose leases this process holds. */
+      #held = /* @__PURE__ */ new Set();
+      #waiting = 0;
+      #renewing;
+      /** Releases sent after uploads: close waits for them before the link closes. */
+      #releasing = /* @__PURE__ */ new Set();
+      #closed = false;
+      /** Settles at close, ending the renewals' pause. */
+      #closing = Promise.withResolvers();
+      #counts = {
+        fleetLeasesTaken: 0,
+        fleetWaits: 0,
+        fleetWaitHits: 0,
+        fleetTakeovers: 0,
+        fleetWaitsGivenUp: 0,
+        fleetWaitMillis: 0,
+        fleetPolls: 0,
+        fleetLeasesReleased: 0,
+        fleetLeasesReleasedAtClose: 0,
+        fleetLeasesLost: 0
+      };
+      /**
+       * Creates the part; it holds no lease until a get takes one.
+       *
+       * @param context The link, the clock, and whether this process may write.
+       * @param options The wait budget, the lease's lifetime, and this process's identity.
+       */
+      constructor(context, options) {
+        this.#context = context;
+        this.#waitMillis = options.waitMillis;
+        this.#leaseMillis = options.leaseMillis ?? DEFAULT_FLEET_LEASE_MILLIS;
+        this.#owner = options.owner ?? crypto.randomUUID();
+      }
+      /** This process's identity in the fleet, which its leases hold. */
+      get owner() {
+        return this.#owner;
+      }
+      /**
+       * The counters. Leases taken (`fleetLeasesTaken`), and how they ended: released after
+       * their upload (`fleetLeasesReleased`), at close (`fleetLeasesReleasedAtClose`), or
+       * found expired at a renewal (`fleetLeasesLost`). Gets that found another process's
+       * lease (`fleetWaits`) each end in exactly one of `fleetWaitHits` (its entry appeared),
+       * `fleetTakeovers` (its lease ended without one: this process compiles) and
+       * `fleetWaitsGivenUp` (the budget ran out, or the remote failed: a miss).
+       * `fleetWaitMillis` is the time they waited, `fleetPolls` the round trips they added.
+       *
+       * @returns The counters.
+       */
+      counters() {
+        return {
+          ...this.#counts
+        };
+      }
+      /**
+       * Whether gets of this remote go through leases: waiting is allowed, and the remote
+       * keeps leases.
+       *
+       * @param remote The remote.
+       * @returns `true` when they do.
+       */
+      appliesTo(remote) {
+        return this.#waitMillis > 0 && remote.getOrClaim !== void 0;
+      }
+      /**
+       * Whether a get is waiting or a lease is held: the leases' renewals need the event loop.
+       *
+       * @returns `true` while either is.
+       */
+      busy() {
+        return this.#waiting > 0 || this.#held.size > 0;
+      }
+      /**
+       * Whether this process holds an action's lease.
+       *
+       * @param actionId The ActionID in hex.
+       * @returns `true` if it does.
+       */
+      holds(actionId) {
+        return this.#held.has(actionId);
+      }
+      /**
+       * Fetches an entry for a get the go command waits on, through the action's lease: the
+       * entry if the remote has it, or once another process that holds the lease has put it;
+       * else `undefined` (a miss), holding the lease when this process may take it.
+       *
+       * @param remote The remote, which keeps leases (see {@linkcode SingleFlight.appliesTo}).
+       * @param actionId The ActionID in hex.
+       * @returns The entry, or `undefined` for a miss.
+       * @throws What the remote throws (the caller tells the link).
+       */
+      async get(remote, actionId) {
+        const { link, clock, readOnly } = this.#context;
+        const claim = readOnly ? {
+          owner: this.#owner
+        } : {
+          owner: this.#owner,
+          leaseMillis: this.#leaseMillis
+        };
+        const first = await remote.getOrClaim(actionId, claim);
+        if (first.entry !== void 0) return first.entry;
+        if (first.holder === void 0) return void 0;
+        if (first.holder === this.#owner) return this.#taken(actionId, false);
+        const counts = this.#counts;
+        counts.fleetWaits++;
+        this.#waiting++;
+        const started = clock.now();
+        let pause = FIRST_POLL_MILLIS;
+        try {
+          for (; ; ) {
+            const left = started + this.#waitMillis - clock.now();
+            if (left <= 0 || this.#closed || !link.allows()) {
+              counts.fleetWaitsGivenUp++;
+              return void 0;
+            }
+            await sleep(clock, Math.min(pause, left));
+            pause = Math.min(pause * POLL_BACKOFF, MAX_POLL_MILLIS);
+            if (this.#closed || !link.allows()) continue;
+            counts.fleetPolls++;
+            let found;
+            try {
+              found = await remote.getOrClaim(actionId, claim);
+            } catch (error) {
+              counts.fleetWaitsGivenUp++;
+              throw error;
+            }
+            if (found.entry !== void 0) {
+              counts.fleetWaitHits++;
+              return found.entry;
+            }
+            if (found.holder === this.#owner) return this.#taken(actionId, true);
+            if (found.holder === void 0) {
+              counts.fleetTakeovers++;
+              return void 0;
+            }
+          }
+        } finally {
+          this.#waiting--;
+          counts.fleetWaitMillis += clock.now() - started;
+        }
+      }
+      /**
+       * Ends the lease of an action whose upload has finished (or could not be made): whoever
+       * waits on it finds the entry, or takes the lease and compiles.
+       *
+       * @param actionId The ActionID in hex.
+       */
+      finished(actionId) {
+        if (!this.#held.delete(actionId)) return;
+        const remote = this.#context.link.remote;
+        if (remote?.releaseLeases === void 0) return;
+        this.#counts.fleetLeasesReleased++;
+        const release = remote.releaseLeases([
+          actionId
+        ], this.#owner).catch(() => {
+        }).finally(() => this.#releasing.delete(release));
+        this.#releasing.add(release);
+      }
+      /**
+       * Stops renewing, and ends every lease still held, so that nobody waits on this
+       * process's build once it has ended.
+       */
+      async close() {
+        this.#closed = true;
+        this.#closing.resolve();
+        await this.#renewing;
+        await Promise.all(this.#releasing);
+        const actionIds = [
+          ...this.#held
+        ];
+        this.#held.clear();
+        const remote = this.#context.link.remote;
+        if (actionIds.length === 0 || remote?.releaseLeases === void 0) return;
+        if (!this.#context.link.allows()) return;
+        try {
+          await remote.releaseLeases(actionIds, this.#owner);
+          this.#counts.fleetLeasesReleasedAtClose += actionIds.length;
+        } catch {
+        }
+      }
+      /** Records a lease taken, and keeps it renewed; the get is a miss. */
+      #taken(actionId, afterWait) {
+        if (afterWait) this.#counts.fleetTakeovers++;
+        this.#counts.fleetLeasesTaken++;
+        this.#held.add(actionId);
+        this.#renewing ??= this.#renewWhileHeld().finally(() => this.#renewing = void 0);
+        return void 0;
+      }
+      /** Renews every lease held, together, a few times per lifetime, while any is held. */
+      async #renewWhileHeld() {
+        const { link, clock } = this.#context;
+        while (this.#held.size > 0 && !this.#closed) {
+          await sleep(clock, this.#leaseMillis / RENEWALS_PER_LEASE, this.#closing.promise);
+          const remote = link.remote;
+          if (this.#closed || remote?.renewLeases === void 0 || !link.allows()) continue;
+          const actionIds = [
+            ...this.#held
+          ];
+          if (actionIds.length === 0) break;
+          try {
+            const kept = await remote.renewLeases(actionIds, this.#owner, this.#leaseMillis);
+            link.succeeded();
+            actionIds.forEach((actionId, index) => {
+              if (!kept[index] && this.#held.delete(actionId)) this.#counts.fleetLeasesLost++;
+            });
+          } catch (error) {
+            link.failed(error);
+          }
         }
       }
     };
@@ -3630,6 +3878,7 @@ var init_remote_backed_store = __esm({
     init_companions();
     init_upload_queue();
     init_defaults2();
+    init_single_flight();
     init_manifest_session();
     RemoteBackedStore = class {
       /** Where the tier's parts registered their counters. */
@@ -3643,6 +3892,7 @@ var init_remote_backed_store = __esm({
       #fetcher;
       #companions;
       #uploads;
+      #flight;
       #manifests;
       /** Settles once the manifests have been started, or will not be. */
       #manifestsStarted;
@@ -3677,7 +3927,16 @@ var init_remote_backed_store = __esm({
           clock,
           readOnly: this.#readOnly
         };
-        this.#fetcher = new Fetcher(context);
+        const flight = this.#flight = new SingleFlight(context, {
+          waitMillis: options.fleetWaitMillis ?? DEFAULT_FLEET_WAIT_MILLIS,
+          ...options.fleetLeaseMillis === void 0 ? {} : {
+            leaseMillis: options.fleetLeaseMillis
+          },
+          ...options.fleetOwner === void 0 ? {} : {
+            owner: options.fleetOwner
+          }
+        });
+        this.#fetcher = new Fetcher(context, flight);
         this.#companions = new Companions({
           enabled: options.speculate ?? true,
           local,
@@ -3689,6 +3948,7 @@ var init_remote_backed_store = __esm({
           local,
           logger,
           clock,
+          onFinished: (actionId) => flight.finished(actionId),
           ...options.uploadConcurrency === void 0 ? {} : {
             concurrency: options.uploadConcurrency
           },
@@ -3706,9 +3966,10 @@ var init_remote_backed_store = __esm({
         metrics.register("fetch", this.#fetcher);
         metrics.register("companions", this.#companions);
         metrics.register("uploads", this.#uploads);
+        metrics.register("fleet", flight);
         if (manifests !== void 0) metrics.register("prefetch", manifests);
         this.background = {
-          busy: () => link.busy() || this.#uploads.busy() || this.#fetcher.busy() || (manifests?.busy() ?? false),
+          busy: () => link.busy() || this.#uploads.busy() || this.#fetcher.busy() || flight.busy() || (manifests?.busy() ?? false),
           runDeferred: () => local.background?.runDeferred()
         };
       }
@@ -3766,12 +4027,13 @@ var init_remote_backed_store = __esm({
         };
       }
       /**
-       * Stops prefetching, waits for uploads at most the upload wait, writes the build
-       * manifests, and closes both tiers.
+       * Stops prefetching, waits for uploads at most the upload wait, ends the leases still
+       * held, writes the build manifests, and closes both tiers.
        */
       async close() {
         this.#manifests?.stop();
         await this.#uploads.drain(this.#uploadWaitMillis);
+        await this.#flight.close();
         await this.#manifests?.write();
         await this.#link.close();
         await this.#local.close();
@@ -3898,6 +4160,9 @@ function keyNamespace(prefix) {
 }
 function entryKey(namespace, actionId) {
   return `${namespace}{${actionId}}`;
+}
+function leaseKey(namespace, actionId) {
+  return `${entryKey(namespace, actionId)}:lease`;
 }
 function manifestKey(namespace, name) {
   return `${namespace}{m:${name}}`;
@@ -4953,6 +5218,95 @@ return 1
   }
 });
 
+// src/redis/redis_leases.ts
+async function claimOrRead(send, target, claim) {
+  const entry = entryKey(target.namespace, target.actionId);
+  const lease = leaseKey(target.namespace, target.actionId);
+  if (claim.leaseMillis === void 0 || target.ttlMillis === void 0) {
+    const [value, holder] = await Promise.all([
+      send([
+        "GET",
+        entry
+      ], "demand"),
+      send([
+        "GET",
+        lease
+      ], "demand")
+    ]);
+    const head = valueOrNull(value, "GET");
+    if (head !== null) return {
+      head
+    };
+    const held = valueOrNull(holder, "GET");
+    return {
+      head: null,
+      holder: held === null ? void 0 : decoder2.decode(held)
+    };
+  }
+  const reply = await send([
+    "EVAL",
+    CLAIM_SCRIPT,
+    "2",
+    entry,
+    lease,
+    target.ttlMillis,
+    claim.owner,
+    String(claim.leaseMillis)
+  ], "demand");
+  if (!Array.isArray(reply) || reply.length !== 2 || !(reply[1] instanceof Uint8Array)) {
+    throw new TypeError("Redis answered the claim script with something other than its reply");
+  }
+  return reply[0] === 1 ? {
+    head: reply[1]
+  } : {
+    head: null,
+    holder: decoder2.decode(reply[1])
+  };
+}
+async function renewLeases(send, namespace, leases) {
+  const replies = await Promise.all(leases.actionIds.map((actionId) => send([
+    "EVAL",
+    RENEW_SCRIPT,
+    "1",
+    leaseKey(namespace, actionId),
+    leases.owner,
+    String(leases.leaseMillis)
+  ], "demand")));
+  return replies.map((reply) => reply === 1);
+}
+async function releaseLeases(send, namespace, leases) {
+  await Promise.all(leases.actionIds.map((actionId) => send([
+    "EVAL",
+    RELEASE_SCRIPT,
+    "1",
+    leaseKey(namespace, actionId),
+    leases.owner
+  ], "upload")));
+}
+var CLAIM_SCRIPT, RENEW_SCRIPT, RELEASE_SCRIPT, decoder2;
+var init_redis_leases = __esm({
+  "src/redis/redis_leases.ts"() {
+    init_transport();
+    init_value_format();
+    CLAIM_SCRIPT = `
+local value = redis.call('GETEX', KEYS[1], 'PX', ARGV[1])
+if value then return {1, value} end
+local held = redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3], 'GET')
+if held then return {0, held} end
+return {0, ARGV[2]}
+`;
+    RENEW_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+    RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+    decoder2 = new TextDecoder();
+  }
+});
+
 // src/redis/redis_store.ts
 var redis_store_exports = {};
 __export(redis_store_exports, {
@@ -4973,6 +5327,7 @@ var init_redis_store = __esm({
     init_defaults();
     init_compression();
     init_redis_manifests();
+    init_redis_leases();
     CHUNK_WINDOW = 8;
     UPLOAD_WINDOW = 4;
     RedisStore = class {
@@ -5026,6 +5381,63 @@ var init_redis_store = __esm({
         const background = options?.background ?? false;
         const head = await this.#fetchValue(entryKey(this.#namespace, actionId), background ? "background" : "demand");
         if (head === null) return void 0;
+        return await this.#entryOf(actionId, head, options);
+      }
+      /**
+       * Fetches an entry like {@linkcode RedisStore.get} (a get the go command waits on) and,
+       * when there is none, takes the action's lease unless another owner holds it, in the
+       * same round trip (one script); without a lease to take, reads its holder beside the
+       * entry (two `GET`s, which a read-only user may send).
+       *
+       * @param actionId The ActionID in hex.
+       * @param claim Who asks, and the lease's lifetime.
+       * @returns The entry, or who holds the lease.
+       * @throws {CorruptEntryError} For a value that is not a valid entry.
+       */
+      async getOrClaim(actionId, claim) {
+        const found = await claimOrRead((args, lane) => this.#send(args, lane), {
+          namespace: this.#namespace,
+          actionId,
+          ttlMillis: this.#refreshTtl ? this.#ttl : void 0
+        }, claim);
+        if (found.head === null) return {
+          entry: void 0,
+          holder: found.holder
+        };
+        return {
+          entry: await this.#entryOf(actionId, found.head)
+        };
+      }
+      /**
+       * Extends the leases still held by their owner, in one round trip.
+       *
+       * @param actionIds The actions.
+       * @param owner Their owner.
+       * @param leaseMillis Their new lifetime.
+       * @returns For each, whether it was still the owner's.
+       */
+      renewLeases(actionIds, owner, leaseMillis) {
+        return renewLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+          actionIds,
+          owner,
+          leaseMillis
+        });
+      }
+      /**
+       * Ends the leases still held by their owner, in one round trip.
+       *
+       * @param actionIds The actions.
+       * @param owner Their owner.
+       */
+      releaseLeases(actionIds, owner) {
+        return releaseLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+          actionIds,
+          owner
+        });
+      }
+      /** The entry whose first value is `head`, its other chunks fetched and all checked. */
+      async #entryOf(actionId, head, options) {
+        const background = options?.background ?? false;
         const header = decodeHeader(head);
         if (header === void 0) throw new CorruptEntryError("its header is not valid");
         if (options?.maxBytes !== void 0 && header.size > options.maxBytes) {
@@ -5256,6 +5668,7 @@ async function openRemoteBackedStore(options, use) {
     readOnly: config.readOnly,
     timeoutMillis: config.redisTimeoutMillis,
     uploadWaitMillis: config.uploadWaitMillis,
+    fleetWaitMillis: config.fleetWaitMillis,
     manifests: manifestOptions(config, use.recordManifest, options.env),
     speculate: config.speculate,
     ...use.servesGoCommand ? {} : {
@@ -5530,19 +5943,19 @@ async function openRedisAdmin(options) {
   return new RedisAdmin(transport, options.prefix ?? "");
 }
 function text(reply) {
-  return reply instanceof Uint8Array ? decoder2.decode(reply) : String(reply ?? "");
+  return reply instanceof Uint8Array ? decoder3.decode(reply) : String(reply ?? "");
 }
 function escapeGlob(value) {
   return value.replace(/[*?[\]\\]/g, "\\$&");
 }
-var decoder2, SCAN_COUNT, RedisAdmin;
+var decoder3, SCAN_COUNT, RedisAdmin;
 var init_admin = __esm({
   "src/redis/admin.ts"() {
     init_errors();
     init_connect();
     init_value_format();
     init_format();
-    decoder2 = new TextDecoder();
+    decoder3 = new TextDecoder();
     SCAN_COUNT = "1000";
     RedisAdmin = class {
       #transport;
@@ -5662,7 +6075,7 @@ var init_admin = __esm({
             if (!(next instanceof Uint8Array) || !Array.isArray(keys)) {
               throw new TypeError("Redis answered SCAN with something other than a cursor and keys");
             }
-            cursor = decoder2.decode(next);
+            cursor = decoder3.decode(next);
             const names = keys.map(text);
             if (names.length > 0) await each(names, node);
           } while (cursor !== "0");

@@ -256,6 +256,29 @@ export interface ManifestWrite {
 }
 
 /**
+ * How a get that may claim an action is made (single flight across the fleet): who asks,
+ * and for how long a lease it takes when the action is missing.
+ */
+export interface LeaseClaim {
+  /** Who asks: this process, by an identity no other process of the fleet has. */
+  owner: string;
+  /**
+   * How long a lease taken lives unless renewed, in milliseconds. Absent: look only (a
+   * read-only runner, which never puts, waits for others but never claims).
+   */
+  leaseMillis?: number;
+}
+
+/**
+ * What a claiming get found: the entry, or, when there is none, who holds the action's
+ * lease (the asker's own identity when it has just taken it; `undefined` when nobody
+ * holds it, which only a get that looks without claiming finds).
+ */
+export type ClaimedGet =
+  | { entry: RemoteEntry; holder?: undefined }
+  | { entry: undefined; holder: string | undefined };
+
+/**
  * A store of whole entries elsewhere (Redis; later S3 or HTTP). It knows nothing of the
  * protocol or of local files: the store in front of it verifies what it returns and
  * keeps the files the go command needs in a {@linkcode LocalStore}.
@@ -325,6 +348,37 @@ export interface RemoteStore {
    * @param manifest The job's identity, a header for a new manifest, and the records.
    */
   writeManifest?(name: string, manifest: ManifestWrite): Promise<void>;
+  /**
+   * Fetches an entry like {@linkcode RemoteStore.get} and, when there is none, claims the
+   * action in the same round trip: takes its lease unless another process holds it
+   * (optional: a store without leases is never waited on).
+   *
+   * @param actionId The ActionID in hex.
+   * @param claim Who asks, and the lease to take; without `leaseMillis`, only looks.
+   * @returns The entry, or who holds the lease.
+   */
+  getOrClaim?(actionId: string, claim: LeaseClaim): Promise<ClaimedGet>;
+  /**
+   * Extends the leases an owner holds, in one round trip.
+   *
+   * @param actionIds The actions.
+   * @param owner Their owner.
+   * @param leaseMillis Their new lifetime.
+   * @returns For each, whether it was still the owner's (and so was extended).
+   */
+  renewLeases?(
+    actionIds: readonly string[],
+    owner: string,
+    leaseMillis: number,
+  ): Promise<boolean[]>;
+  /**
+   * Ends the leases an owner holds (those another process has taken since are left alone),
+   * in one round trip.
+   *
+   * @param actionIds The actions.
+   * @param owner Their owner.
+   */
+  releaseLeases?(actionIds: readonly string[], owner: string): Promise<void>;
   /** Checks that the store answers; rejects if not. */
   ping(): Promise<void>;
   /** Releases connections; operations in flight fail with a `ClosedError`. */

@@ -12,7 +12,11 @@
 
 import { DEFAULT_CONNECT_TIMEOUT_MILLIS, DEFAULT_REMOTE_TIMEOUT_MILLIS } from "../store.ts";
 import { DEFAULT_REDIS_TTL_MILLIS, DEFAULT_SENTINEL_NAME } from "../redis/defaults.ts";
-import { DEFAULT_PREFETCH_MAX_BYTES, DEFAULT_UPLOAD_WAIT_MILLIS } from "../tiered/defaults.ts";
+import {
+  DEFAULT_FLEET_WAIT_MILLIS,
+  DEFAULT_PREFETCH_MAX_BYTES,
+  DEFAULT_UPLOAD_WAIT_MILLIS,
+} from "../tiered/defaults.ts";
 import { DEFAULT_TRIM_AGE_MILLIS } from "../local/trim.ts";
 
 /**
@@ -212,6 +216,16 @@ const FLAG_ROWS = [
     default: DEFAULT_UPLOAD_WAIT_MILLIS,
     valueName: "DURATION",
     description: "at exit, how long to wait for uploads still running",
+  },
+  {
+    key: "fleetWaitMillis",
+    name: "fleet-wait",
+    kind: "duration",
+    env: "GOCACHEPROG_FLEET_WAIT",
+    default: DEFAULT_FLEET_WAIT_MILLIS,
+    valueName: "DURATION",
+    description: "how long a get may wait for another runner sharing the Redis to compile the " +
+      "same action, rather than compile it too (single flight); 0 turns it off",
   },
   {
     key: "readOnly",

@@ -80,6 +80,7 @@ export async function openRemoteBackedStore(
     readOnly: config.readOnly,
     timeoutMillis: config.redisTimeoutMillis,
     uploadWaitMillis: config.uploadWaitMillis,
+    fleetWaitMillis: config.fleetWaitMillis,
     manifests: manifestOptions(config, use.recordManifest, options.env),
     speculate: config.speculate,
     ...(use.servesGoCommand ? {} : { unavailableMeans: "nothing is prefetched" }),

@@ -16,6 +16,8 @@
 
 import {
   bytesReader,
+  type ClaimedGet,
+  type LeaseClaim,
   type ManifestWrite,
   type RemoteEntry,
   type RemoteGetOptions,
@@ -41,6 +43,7 @@ import { type Lane, type RedisArg, type RedisTransport, valueOrNull } from "./tr
 import { DEFAULT_REDIS_TTL_MILLIS } from "./defaults.ts";
 import { COMPRESS_MIN_BYTES, compressZstd, decompressZstd } from "./compression.ts";
 import { readManifests, writeManifest } from "./redis_manifests.ts";
+import { claimOrRead, releaseLeases, renewLeases } from "./redis_leases.ts";
 
 export type { Encoding } from "./value_format.ts";
 
@@ -169,6 +172,70 @@ export class RedisStore implements RemoteStore {
       background ? "background" : "demand",
     );
     if (head === null) return undefined;
+    return await this.#entryOf(actionId, head, options);
+  }
+
+  /**
+   * Fetches an entry like {@linkcode RedisStore.get} (a get the go command waits on) and,
+   * when there is none, takes the action's lease unless another owner holds it, in the
+   * same round trip (one script); without a lease to take, reads its holder beside the
+   * entry (two `GET`s, which a read-only user may send).
+   *
+   * @param actionId The ActionID in hex.
+   * @param claim Who asks, and the lease's lifetime.
+   * @returns The entry, or who holds the lease.
+   * @throws {CorruptEntryError} For a value that is not a valid entry.
+   */
+  async getOrClaim(actionId: string, claim: LeaseClaim): Promise<ClaimedGet> {
+    const found = await claimOrRead(
+      (args, lane) => this.#send(args, lane),
+      { namespace: this.#namespace, actionId, ttlMillis: this.#refreshTtl ? this.#ttl : undefined },
+      claim,
+    );
+    if (found.head === null) return { entry: undefined, holder: found.holder };
+    return { entry: await this.#entryOf(actionId, found.head) };
+  }
+
+  /**
+   * Extends the leases still held by their owner, in one round trip.
+   *
+   * @param actionIds The actions.
+   * @param owner Their owner.
+   * @param leaseMillis Their new lifetime.
+   * @returns For each, whether it was still the owner's.
+   */
+  renewLeases(
+    actionIds: readonly string[],
+    owner: string,
+    leaseMillis: number,
+  ): Promise<boolean[]> {
+    return renewLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+      actionIds,
+      owner,
+      leaseMillis,
+    });
+  }
+
+  /**
+   * Ends the leases still held by their owner, in one round trip.
+   *
+   * @param actionIds The actions.
+   * @param owner Their owner.
+   */
+  releaseLeases(actionIds: readonly string[], owner: string): Promise<void> {
+    return releaseLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+      actionIds,
+      owner,
+    });
+  }
+
+  /** The entry whose first value is `head`, its other chunks fetched and all checked. */
+  async #entryOf(
+    actionId: string,
+    head: Uint8Array,
+    options?: RemoteGetOptions,
+  ): Promise<RemoteEntry> {
+    const background = options?.background ?? false;
     const header = decodeHeader(head);
     if (header === undefined) throw new CorruptEntryError("its header is not valid");
     if (options?.maxBytes !== undefined && header.size > options.maxBytes) {

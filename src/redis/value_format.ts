@@ -9,6 +9,8 @@
  * - `<namespace>{<ActionID hex>}`: header + the first chunk;
  * - `<namespace>{<ActionID hex>}:<first 16 hex of OutputID>:<n>`: chunk n (1, 2, ...).
  *   Naming chunks after the OutputID keeps two different outputs of one action apart.
+ * - `<namespace>{<ActionID hex>}:lease`: while a runner compiles the action, its owner's
+ *   identity, with a lifetime of a few seconds that the owner renews (`redis_leases.ts`).
  *
  * Header (72 bytes, integers little-endian):
  *
@@ -84,6 +86,17 @@ export function keyNamespace(prefix: string): string {
  */
 export function entryKey(namespace: string, actionId: string): string {
   return `${namespace}{${actionId}}`;
+}
+
+/**
+ * The key of an action's lease: beside its entry, on the same Cluster node.
+ *
+ * @param namespace From {@linkcode keyNamespace}.
+ * @param actionId The ActionID in hex.
+ * @returns The key.
+ */
+export function leaseKey(namespace: string, actionId: string): string {
+  return `${entryKey(namespace, actionId)}:lease`;
 }
 
 /**

@@ -33,3 +33,16 @@ export const DEFAULT_BREAKER_COOLDOWN_MILLIS = 5000;
 
 /** Errors in a row that open the circuit breaker (a missed deadline opens it at once). */
 export const DEFAULT_BREAKER_FAILURE_THRESHOLD = 3;
+
+/**
+ * How long a get may wait for another process of the fleet to compile an action and put
+ * it, unless configured: longer than most compiles, short enough that a runner whose
+ * build hangs costs the others less than compiling everything themselves.
+ */
+export const DEFAULT_FLEET_WAIT_MILLIS = 60_000;
+
+/**
+ * How long a lease on an action lives unless its owner renews it: a process killed with
+ * `kill -9` holds the others up at most this long.
+ */
+export const DEFAULT_FLEET_LEASE_MILLIS = 5000;

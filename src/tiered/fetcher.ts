@@ -6,7 +6,8 @@
  *
  * Fetches are made for one of three purposes. A `demand` fetch is a get the go command
  * waits on: the local store answers it as soon as it can, its outcome is counted, and
- * its failures count against the circuit breaker. A `companion` fetch rides in the same
+ * its failures count against the circuit breaker; with single flight across the fleet
+ * (`single_flight.ts`), a miss claims the action, or waits for the process that has. A `companion` fetch rides in the same
  * round trip as a demand fetch (see `companions.ts`): its failures count against the
  * breaker too, and its outcome is the companions' to count. A `prefetch` is background
  * work nobody waits on: stored off the event loop's thread, its failures rejected to the
@@ -19,6 +20,7 @@ import type { Hit, RemoteEntry, RemoteStore } from "../store.ts";
 import type { Counted, Counters } from "../metrics.ts";
 import { ClosedError, CorruptEntryError, messageOf } from "../errors.ts";
 import type { TierContext } from "./tier_context.ts";
+import type { SingleFlight } from "./single_flight.ts";
 
 /** Actions remembered as missing remotely; a build has far fewer. */
 const MAX_REMEMBERED_MISSES = 100_000;
@@ -38,6 +40,7 @@ type FetchResult =
 /** Fetches remote entries into the local store, checked, one fetch per action. */
 export class Fetcher implements Counted {
   #context: TierContext;
+  #flight: SingleFlight | undefined;
   #fetches = new Map<string, Promise<FetchResult>>();
   /** Actions the remote did not have, this session: their uploads need not ask again. */
   #missedRemotely = new Set<string>();
@@ -58,9 +61,12 @@ export class Fetcher implements Counted {
    * Creates a fetcher.
    *
    * @param context The link, the local store and where to report.
+   * @param flight Single flight across the fleet, for the gets the go command waits on;
+   * none if absent.
    */
-  constructor(context: TierContext) {
+  constructor(context: TierContext, flight?: SingleFlight) {
     this.#context = context;
+    this.#flight = flight;
   }
 
   /**
@@ -196,12 +202,15 @@ export class Fetcher implements Counted {
     if (purpose === "demand") this.#counts.demandRoundTrips++;
     let entry: RemoteEntry | undefined;
     try {
-      entry = await remote.get(
-        actionId,
-        purpose === "prefetch"
-          ? { background: true, ...(maxBytes === undefined ? {} : { maxBytes }) }
-          : undefined,
-      );
+      const flight = this.#flight;
+      entry = purpose === "demand" && flight !== undefined && flight.appliesTo(remote)
+        ? await flight.get(remote, actionId)
+        : await remote.get(
+          actionId,
+          purpose === "prefetch"
+            ? { background: true, ...(maxBytes === undefined ? {} : { maxBytes }) }
+            : undefined,
+        );
       link.succeeded();
     } catch (error) {
       if (error instanceof CorruptEntryError) return this.#corrupt(remote, actionId, error);

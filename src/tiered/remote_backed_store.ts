@@ -7,10 +7,12 @@
  * - {@linkcode Fetcher}: remote fetches on a local miss, joined and checked;
  * - {@linkcode Companions}: each compile's stdout entry, fetched with it;
  * - {@linkcode UploadQueue}: uploads after each put, bounded, in the background;
+ * - {@linkcode SingleFlight}: leases, so that the fleet compiles each action once;
  * - {@linkcode ManifestSession}: build manifests, and the prefetch they drive.
  *
  * The parts do not call one another: this store passes what one learns to the next (the
- * connected remote to the manifests, a remote miss to the upload that follows it).
+ * connected remote to the manifests, a remote miss to the upload that follows it, the end
+ * of an upload to the lease it ends).
  *
  * A get is answered from the local store when it can be, else from the remote; a put is
  * answered once the local store has it, and uploaded afterwards. A remote that is down,
@@ -36,7 +38,12 @@ import { type RemoteHealth, RemoteLink } from "./remote_link.ts";
 import { Fetcher } from "./fetcher.ts";
 import { Companions } from "./companions.ts";
 import { UploadQueue } from "./upload_queue.ts";
-import { DEFAULT_BREAKER_COOLDOWN_MILLIS, DEFAULT_UPLOAD_WAIT_MILLIS } from "./defaults.ts";
+import {
+  DEFAULT_BREAKER_COOLDOWN_MILLIS,
+  DEFAULT_FLEET_WAIT_MILLIS,
+  DEFAULT_UPLOAD_WAIT_MILLIS,
+} from "./defaults.ts";
+import { SingleFlight } from "./single_flight.ts";
 import { type ManifestOptions, ManifestSession } from "./manifest_session.ts";
 import type { TierContext } from "./tier_context.ts";
 
@@ -98,6 +105,21 @@ export interface RemoteBackedStoreOptions {
   breakerCooldownMillis?: number;
   /** What the other processes of the job found of the remote; nothing shared if absent. */
   health?: RemoteHealth;
+  /**
+   * How long a get may wait for another process of the fleet to compile the action, in
+   * milliseconds; 0 turns single flight off (no lease is taken or waited on).
+   *
+   * @default {60000}
+   */
+  fleetWaitMillis?: number;
+  /**
+   * How long a lease lives unless renewed, in milliseconds.
+   *
+   * @default {5000}
+   */
+  fleetLeaseMillis?: number;
+  /** This process's identity in the fleet; a random one unless given. */
+  fleetOwner?: string;
   /** What the remote being unavailable means, for its one warning; a build's by default. */
   unavailableMeans?: string;
 }
@@ -148,6 +170,7 @@ export class RemoteBackedStore implements CacheStore {
   #fetcher: Fetcher;
   #companions: Companions;
   #uploads: UploadQueue;
+  #flight: SingleFlight;
   #manifests: ManifestSession | undefined;
   /** Settles once the manifests have been started, or will not be. */
   #manifestsStarted: Promise<void>;
@@ -175,7 +198,12 @@ export class RemoteBackedStore implements CacheStore {
         : { unavailableMeans: options.unavailableMeans }),
     });
     const context: TierContext = { link, local, logger, clock, readOnly: this.#readOnly };
-    this.#fetcher = new Fetcher(context);
+    const flight = this.#flight = new SingleFlight(context, {
+      waitMillis: options.fleetWaitMillis ?? DEFAULT_FLEET_WAIT_MILLIS,
+      ...(options.fleetLeaseMillis === undefined ? {} : { leaseMillis: options.fleetLeaseMillis }),
+      ...(options.fleetOwner === undefined ? {} : { owner: options.fleetOwner }),
+    });
+    this.#fetcher = new Fetcher(context, flight);
     this.#companions = new Companions({
       enabled: options.speculate ?? true,
       local,
@@ -187,6 +215,7 @@ export class RemoteBackedStore implements CacheStore {
       local,
       logger,
       clock,
+      onFinished: (actionId) => flight.finished(actionId),
       ...(options.uploadConcurrency === undefined
         ? {}
         : { concurrency: options.uploadConcurrency }),
@@ -205,10 +234,11 @@ export class RemoteBackedStore implements CacheStore {
     metrics.register("fetch", this.#fetcher);
     metrics.register("companions", this.#companions);
     metrics.register("uploads", this.#uploads);
+    metrics.register("fleet", flight);
     if (manifests !== undefined) metrics.register("prefetch", manifests);
     this.background = {
       busy: () =>
-        link.busy() || this.#uploads.busy() || this.#fetcher.busy() ||
+        link.busy() || this.#uploads.busy() || this.#fetcher.busy() || flight.busy() ||
         (manifests?.busy() ?? false),
       runDeferred: () => local.background?.runDeferred(),
     };
@@ -273,12 +303,14 @@ export class RemoteBackedStore implements CacheStore {
   }
 
   /**
-   * Stops prefetching, waits for uploads at most the upload wait, writes the build
-   * manifests, and closes both tiers.
+   * Stops prefetching, waits for uploads at most the upload wait, ends the leases still
+   * held, writes the build manifests, and closes both tiers.
    */
   async close(): Promise<void> {
     this.#manifests?.stop();
     await this.#uploads.drain(this.#uploadWaitMillis);
+    // Leases whose upload never ended them: nobody is to wait on this build any more.
+    await this.#flight.close();
     await this.#manifests?.write();
     await this.#link.close();
     await this.#local.close();

@@ -44,6 +44,12 @@ export interface UploadQueueOptions {
   /** The clock the wait at close is measured on. */
   clock: Clock;
   /**
+   * Told of each upload once it has been made or given up (uploaded, found there, failed
+   * or dropped), but for those still queued at close: the end of the action's lease, in
+   * single flight (the leases left are ended together at close).
+   */
+  onFinished?: (actionId: string) => void;
+  /**
    * Uploads running at once.
    *
    * @default {4}
@@ -65,6 +71,7 @@ export class UploadQueue implements Counted {
   #clock: Clock;
   #concurrency: number;
   #maxQueued: number;
+  #onFinished: ((actionId: string) => void) | undefined;
   #queue: Upload[] = [];
   #running = 0;
   #runningBytes = 0;
@@ -90,6 +97,7 @@ export class UploadQueue implements Counted {
     this.#clock = options.clock;
     this.#concurrency = options.concurrency ?? DEFAULT_UPLOAD_CONCURRENCY;
     this.#maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED_UPLOADS;
+    this.#onFinished = options.onFinished;
   }
 
   /**
@@ -113,6 +121,7 @@ export class UploadQueue implements Counted {
     if (this.#closed) return;
     if (this.#queue.length >= this.#maxQueued || upload.size > MAX_REMOTE_ENTRY_BYTES) {
       this.#counts.uploadsDropped++;
+      this.#onFinished?.(upload.actionId);
       return;
     }
     this.#queue.push(upload);
@@ -169,6 +178,7 @@ export class UploadQueue implements Counted {
       this.#running++;
       this.#runningBytes += next.size;
       this.#upload(next).finally(() => {
+        this.#onFinished?.(next.actionId);
         this.#running--;
         this.#runningBytes -= next.size;
         if (this.busy()) this.#pump();

@@ -10,6 +10,8 @@
  */
 
 import type {
+  ClaimedGet,
+  LeaseClaim,
   ManifestWrite,
   RemoteEntry,
   RemoteGetOptions,
@@ -33,7 +35,17 @@ export type RemoteFault = "refused" | "frozen" | "full";
 /** One call that reached the store. */
 export interface RemoteCall {
   /** The method. */
-  method: "get" | "has" | "put" | "delete" | "readManifests" | "writeManifest" | "ping";
+  method:
+    | "get"
+    | "getOrClaim"
+    | "renewLeases"
+    | "releaseLeases"
+    | "has"
+    | "put"
+    | "delete"
+    | "readManifests"
+    | "writeManifest"
+    | "ping";
   /** The ActionID or manifest name. */
   key: string;
   /** Whether a get was background work. */
@@ -59,6 +71,8 @@ export class MemoryRemoteStore implements RemoteStore {
   readonly entries: Map<string, RemoteEntry> = new Map();
   /** Manifests, by name. */
   readonly manifests: Map<string, Uint8Array> = new Map();
+  /** Leases, by ActionID: their owner, and when they expire on the store's clock. */
+  readonly leases: Map<string, { owner: string; expiresAt: number }> = new Map();
   /** Every call, in order. */
   readonly calls: RemoteCall[] = [];
   /** The current fault, if any. */
@@ -140,6 +154,42 @@ export class MemoryRemoteStore implements RemoteStore {
       throw new EntryTooLargeError(entry.size, options.maxBytes);
     }
     return { ...entry, body: entry.body.slice() };
+  }
+
+  async getOrClaim(actionId: string, claim: LeaseClaim): Promise<ClaimedGet> {
+    await this.#operate({ method: "getOrClaim", key: actionId });
+    const entry = this.entries.get(actionId);
+    if (entry !== undefined) return { entry: { ...entry, body: entry.body.slice() } };
+    const now = this.clock.now();
+    const lease = this.leases.get(actionId);
+    if (lease !== undefined && lease.expiresAt > now) {
+      return { entry: undefined, holder: lease.owner };
+    }
+    if (claim.leaseMillis === undefined) return { entry: undefined, holder: undefined };
+    this.leases.set(actionId, { owner: claim.owner, expiresAt: now + claim.leaseMillis });
+    return { entry: undefined, holder: claim.owner };
+  }
+
+  async renewLeases(
+    actionIds: readonly string[],
+    owner: string,
+    leaseMillis: number,
+  ): Promise<boolean[]> {
+    await this.#operate({ method: "renewLeases", key: actionIds.join(",") });
+    const now = this.clock.now();
+    return actionIds.map((actionId) => {
+      const lease = this.leases.get(actionId);
+      if (lease === undefined || lease.owner !== owner || lease.expiresAt <= now) return false;
+      lease.expiresAt = now + leaseMillis;
+      return true;
+    });
+  }
+
+  async releaseLeases(actionIds: readonly string[], owner: string): Promise<void> {
+    await this.#operate({ method: "releaseLeases", key: actionIds.join(",") });
+    for (const actionId of actionIds) {
+      if (this.leases.get(actionId)?.owner === owner) this.leases.delete(actionId);
+    }
   }
 
   async has(actionId: string, outputId: string): Promise<boolean> {

@@ -42,8 +42,12 @@ Deno.test("RemoteBackedStore answers locally first, then from the remote, and ke
   assert.equal(await Deno.readTextFile(remoteHit!.diskPath), "from the remote");
   assert.equal((store.get(id(1)) as Hit | undefined)?.source, undefined, "then local");
   assert.equal(await store.get(id(3)), undefined);
-  assert.deepEqual(remote.callsOf("get").map((call) => call.key), [id(1), id(3)]);
+  // The go command's gets ask and claim in one call (single flight is on by default).
+  assert.deepEqual(remote.callsOf("getOrClaim").map((call) => call.key), [id(1), id(3)]);
+  assert.equal(remote.callsOf("get").length, 0);
+  assert.equal(remote.leases.get(id(3))?.owner !== undefined, true, "the miss is claimed");
   await store.close();
+  assert.equal(remote.leases.size, 0, "and released at close, never put");
   assert.ok(remote.closed);
 });
 
