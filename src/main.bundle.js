@@ -5719,6 +5719,7 @@ var init_open_store = __esm({
 // src/cli/metrics_summary.ts
 var metrics_summary_exports = {};
 __export(metrics_summary_exports, {
+  fleetSummary: () => fleetSummary,
   remoteSummary: () => remoteSummary,
   serveSummary: () => serveSummary
 });
@@ -5740,7 +5741,18 @@ function remoteSummary(r) {
     `used ${n("prefetchUsed")} (${formatBytes(n("prefetchUsedBytes"))}), unused `,
     `${formatBytes(n("prefetchedBytes") - n("prefetchUsedBytes"))}; `,
     `demand round trips ${n("demandRoundTrips")}; `,
-    `waited on remote gets ${Math.round(n("demandWaitMillis"))} ms`
+    `waited on remote gets ${Math.round(n("demandWaitMillis"))} ms; `,
+    fleetSummary(r)
+  ].join("");
+}
+function fleetSummary(r) {
+  const n = (name) => r[name] ?? 0;
+  return [
+    `fleet: ${n("fleetLeasesTaken")} leases taken (${n("fleetLeasesReleased")} released after `,
+    `upload, ${n("fleetLeasesReleasedAtClose")} at close, ${n("fleetLeasesLost")} lost), `,
+    `${n("fleetWaits")} waits on other runners (${n("fleetWaitHits")} served, `,
+    `${n("fleetTakeovers")} taken over, ${n("fleetWaitsGivenUp")} given up) for `,
+    `${Math.round(n("fleetWaitMillis"))} ms`
   ].join("");
 }
 var init_metrics_summary = __esm({
@@ -5807,6 +5819,7 @@ function formatJobTotals(totals) {
     `bytes: ${formatBytes(n("bytesRead"))} read, ${formatBytes(n("bytesWritten"))} written, ${formatBytes(n("bytesDownloaded"))} downloaded, ${formatBytes(n("bytesUploaded"))} uploaded`,
     `waiting on Redis: ${formatMillis(n("demandWaitMillis"))}; remote errors ${n("demandErrors")}, corrupt ${n("corrupt")}, breaker trips ${n("breakerTrips")}`,
     `uploads: ${n("uploads")} done, ${n("uploadsSkipped")} already there, ${n("uploadsFailed")} failed, ${n("uploadsDropped")} dropped`,
+    `fleet: ${n("fleetLeasesTaken")} actions claimed, ${n("fleetWaits")} waits on other runners (${n("fleetWaitHits")} served by their upload, ${n("fleetTakeovers")} taken over, ${n("fleetWaitsGivenUp")} given up), ${formatMillis(n("fleetWaitMillis"))} waited`,
     `compile time the hits replaced: ${formatMillis(n("compileMillisReplaced"))} of the compiler's own time, summed over actions (they run in parallel, so it is not wall time); the go commands ran ${formatMillis(n("elapsedMillis"))} in all`
   ];
   return lines.join("\n") + "\n";

@@ -96,6 +96,9 @@ export function formatJobTotals(totals: JobTotals): string {
       n("uploadsFailed")
     } failed, ` +
     `${n("uploadsDropped")} dropped`,
+    `fleet: ${n("fleetLeasesTaken")} actions claimed, ${n("fleetWaits")} waits on other ` +
+    `runners (${n("fleetWaitHits")} served by their upload, ${n("fleetTakeovers")} taken over, ` +
+    `${n("fleetWaitsGivenUp")} given up), ${formatMillis(n("fleetWaitMillis"))} waited`,
     `compile time the hits replaced: ${formatMillis(n("compileMillisReplaced"))} of the ` +
     "compiler's own time, summed over actions (they run in parallel, so it is not wall " +
     `time); the go commands ran ${formatMillis(n("elapsedMillis"))} in all`,

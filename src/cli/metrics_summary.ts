@@ -55,6 +55,24 @@ export function remoteSummary(r: MetricsRecord): string {
     `used ${n("prefetchUsed")} (${formatBytes(n("prefetchUsedBytes"))}), unused `,
     `${formatBytes(n("prefetchedBytes") - n("prefetchUsedBytes"))}; `,
     `demand round trips ${n("demandRoundTrips")}; `,
-    `waited on remote gets ${Math.round(n("demandWaitMillis"))} ms`,
+    `waited on remote gets ${Math.round(n("demandWaitMillis"))} ms; `,
+    fleetSummary(r),
+  ].join("");
+}
+
+/**
+ * Single flight's part of the remote tier's line.
+ *
+ * @param r The record.
+ * @returns The part, without a newline.
+ */
+export function fleetSummary(r: MetricsRecord): string {
+  const n = (name: string) => r[name] ?? 0;
+  return [
+    `fleet: ${n("fleetLeasesTaken")} leases taken (${n("fleetLeasesReleased")} released after `,
+    `upload, ${n("fleetLeasesReleasedAtClose")} at close, ${n("fleetLeasesLost")} lost), `,
+    `${n("fleetWaits")} waits on other runners (${n("fleetWaitHits")} served, `,
+    `${n("fleetTakeovers")} taken over, ${n("fleetWaitsGivenUp")} given up) for `,
+    `${Math.round(n("fleetWaitMillis"))} ms`,
   ].join("");
 }
