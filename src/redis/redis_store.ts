@@ -8,8 +8,8 @@
  * (`GETEX ... PX`), so entries in use never expire, except in read-only mode, which
  * reads with `GET` so that a `+@read` user or a replica can serve it. Every command has
  * a deadline. Gets the go command waits on, background fetches and uploads each travel
- * on a lane of their own. Manifests are in `redis_manifests.ts`, compression in
- * `compression.ts`.
+ * on a lane of their own. Manifests are in `redis_manifests.ts`, the leases of single
+ * flight in `redis_leases.ts`, compression in `compression.ts`.
  *
  * @module
  */

@@ -22,6 +22,8 @@
  *    `gocacheprog prefetch` step (the step timed on its own), against native warm.
  * 3c. A CI job of ten warm go commands (build, vet, list of the standard library) with
  *    Redis up, refused and frozen: what a dead Redis costs a job, not one go command.
+ * 3d. A fleet: runners sharing one Redis that start the same cold build at once, with
+ *    single flight and without, beside one alone and the seed's fleet (`fleet_bench.ts`).
  * 4. Start-up to the handshake, beside a bare Deno script (the runtime's own floor), and
  *    with an empty `DENO_DIR` on a runner that cannot reach npm: the job's first go
  *    command, and the next one.
@@ -35,7 +37,8 @@
  * the remote-warm section (default: `--runs`), `--cold-runs N` rounds of the cold
  * section (default 2; each round is six cold builds of about a minute),
  * `--prefetch-runs N` (default 3), `--job-runs N` (default 3), `--startup-runs N`
- * (default 21), `--skip-redis`, and
+ * (default 21), `--fleet-runs N` (default 1; each round is about fifteen cold builds),
+ * `--skip-redis`, and
  * `--seed-dir DIR` (or `GOCACHEPROG_SEED_DIR`): the seed's source, when the module proxy
  * does not serve it.
  *
@@ -56,6 +59,7 @@ import {
 import { type RedisServer, startRedis } from "../support/redis_server.ts";
 import { freePort, requireTool, tempDir } from "../support/tools.ts";
 import { buildSeed, seedGocacheprog } from "./seed.ts";
+import { benchFleet } from "./fleet_bench.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -67,6 +71,7 @@ const { values } = parseArgs({
     "prefetch-runs": { type: "string", default: "3" },
     "remote-runs": { type: "string" },
     "job-runs": { type: "string", default: "3" },
+    "fleet-runs": { type: "string", default: "1" },
     "seed-dir": { type: "string" },
   },
 });
@@ -77,6 +82,7 @@ const withRedis = !values["skip-redis"];
 const prefetchRuns = Number(values["prefetch-runs"]);
 const remoteRuns = Number(values["remote-runs"] ?? values.runs);
 const jobRuns = Number(values["job-runs"]);
+const fleetRuns = Number(values["fleet-runs"]);
 
 requireTool("go");
 if (withRedis) requireTool("redis-server");
@@ -603,6 +609,22 @@ if (withRedis && jobRuns > 0) {
   row("job of 10 warm go commands, Redis up", jobUp, jobNative, "native job");
   row("job of 10, Redis refused", jobRefused, jobUp, "Redis up", "nothing measurable");
   row("job of 10, Redis frozen", jobFrozen, jobUp, "Redis up", "<= up + 1 s (one deadline)");
+}
+
+// 3d. A fleet sharing one Redis.
+if (withRedis && fleetRuns > 0) {
+  await using redis = await startRedis({ dir: work.path });
+  await using seedRedis = await startRedis({ dir: work.path });
+  await benchFleet({
+    work: work.path,
+    runs: fleetRuns,
+    program,
+    seed: seedBinary === undefined ? undefined : seed,
+    redis,
+    seedRedis,
+    row,
+    rows,
+  });
 }
 
 // 4. Start-up to the handshake.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type CommandResult, runCommand } from "./process.ts";
+import { type CommandResult, startCommand } from "./process.ts";
 import { requireTool, tempDir } from "./tools.ts";
 
 /** Options for {@linkcode runGo}. */
@@ -19,17 +19,22 @@ export interface RunGoOptions {
   env?: Record<string, string>;
 }
 
+/** A go command started in the background. */
+export interface RunningGo {
+  /** Its process ID, to kill it (and what it started) as a runner is killed. */
+  pid: number;
+  /** Its exit status, output and wall time, once it has ended. */
+  result: Promise<CommandResult>;
+}
+
 /**
- * Runs the go command with a clean, deterministic environment.
+ * Starts the go command with a clean, deterministic environment.
  *
  * @param args The go command's arguments.
  * @param options Where, and which cache.
- * @returns Its exit status, output and wall time.
+ * @returns The running command.
  */
-export async function runGo(
-  args: readonly string[],
-  options: RunGoOptions,
-): Promise<CommandResult> {
+export function startGo(args: readonly string[], options: RunGoOptions): RunningGo {
   const go = requireTool("go");
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
@@ -43,7 +48,18 @@ export async function runGo(
     ...(options.gocacheprog === undefined ? {} : { GOCACHEPROG: options.gocacheprog }),
     ...options.env,
   };
-  return await runCommand([go, ...args], { cwd: options.cwd, env, clearEnv: true });
+  return startCommand([go, ...args], { cwd: options.cwd, env, clearEnv: true });
+}
+
+/**
+ * Runs the go command with a clean, deterministic environment.
+ *
+ * @param args The go command's arguments.
+ * @param options Where, and which cache.
+ * @returns Its exit status, output and wall time.
+ */
+export function runGo(args: readonly string[], options: RunGoOptions): Promise<CommandResult> {
+  return startGo(args, options).result;
 }
 
 /**

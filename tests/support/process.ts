@@ -33,12 +33,26 @@ export interface RunCommandOptions {
  * @param options Environment and working directory.
  * @returns Its exit status, output and wall time.
  */
-export async function runCommand(
+export function runCommand(
   argv: readonly string[],
   options: RunCommandOptions = {},
 ): Promise<CommandResult> {
+  return startCommand(argv, options).result;
+}
+
+/**
+ * Starts a command, and decodes its output once it has ended.
+ *
+ * @param argv The command line.
+ * @param options Environment and working directory.
+ * @returns Its process ID, and its result once it has ended.
+ */
+export function startCommand(
+  argv: readonly string[],
+  options: RunCommandOptions = {},
+): { pid: number; result: Promise<CommandResult> } {
   const started = performance.now();
-  const output = await new Deno.Command(argv[0]!, {
+  const child = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
     env: options.env ?? {},
     clearEnv: options.clearEnv ?? false,
@@ -46,12 +60,13 @@ export async function runCommand(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
   const decoder = new TextDecoder();
-  return {
+  const result = child.output().then((output) => ({
     code: output.code,
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
     millis: performance.now() - started,
-  };
+  }));
+  return { pid: child.pid, result };
 }
