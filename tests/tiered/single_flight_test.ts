@@ -50,6 +50,22 @@ async function upload(remote: MemoryRemoteStore, who: Runner, entry: RemoteEntry
   await settle();
 }
 
+/**
+ * Two runners on one remote: the first has missed A and holds its lease, and the second's
+ * get of A is waiting for it.
+ */
+async function secondWaitsOnFirst(
+  dirs: { path: string }[],
+  secondOptions: { waitMillis?: number } = {},
+) {
+  const { remote, clock } = fleetRemote();
+  const first = await runner(dirs[0]!.path, remote, { owner: "runner-a" });
+  const second = await runner(dirs[1]!.path, remote, { owner: "runner-b", ...secondOptions });
+  await first.fetcher.demand(A);
+  const waiting = second.fetcher.demand(A) as Promise<Hit | undefined>;
+  return { remote, clock, first, second, waiting };
+}
+
 /** Whether a get's promise has settled yet. */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -92,11 +108,7 @@ Deno.test("SingleFlight: the first runner to miss claims the action; the second 
 Deno.test("SingleFlight: a runner whose build ended without putting releases its leases at close, and a waiter takes over", async () => {
   await using dirA = await tempDir();
   await using dirB = await tempDir();
-  const { remote, clock } = fleetRemote();
-  const first = await runner(dirA.path, remote, { owner: "runner-a" });
-  const second = await runner(dirB.path, remote, { owner: "runner-b" });
-  await first.fetcher.demand(A);
-  const waiting = second.fetcher.demand(A) as Promise<Hit | undefined>;
+  const { remote, clock, first, second, waiting } = await secondWaitsOnFirst([dirA, dirB]);
   await clock.advance(500);
   await first.flight.close(); // its compile failed: nothing was put
   assert.equal(first.flight.counters().fleetLeasesReleasedAtClose, 1);
@@ -150,11 +162,9 @@ Deno.test("SingleFlight: a lease found taken at a renewal is counted lost and le
 Deno.test("SingleFlight: a get waits at most its budget, then is a miss that compiles as before", async () => {
   await using dirA = await tempDir();
   await using dirB = await tempDir();
-  const { remote, clock } = fleetRemote();
-  const first = await runner(dirA.path, remote, { owner: "runner-a" });
-  const second = await runner(dirB.path, remote, { owner: "runner-b", waitMillis: 2000 });
-  await first.fetcher.demand(A);
-  const waiting = second.fetcher.demand(A) as Promise<Hit | undefined>;
+  const { remote, clock, first, second, waiting } = await secondWaitsOnFirst([dirA, dirB], {
+    waitMillis: 2000,
+  });
   await clock.advance(1900);
   assert.equal(await settled(waiting), false);
   await clock.advance(200);
@@ -188,11 +198,7 @@ Deno.test("SingleFlight: a read-only runner waits for a lease but never takes on
 Deno.test("SingleFlight: a remote that freezes while a get waits makes it a miss within a deadline, and opens the breaker", async () => {
   await using dirA = await tempDir();
   await using dirB = await tempDir();
-  const { remote, clock } = fleetRemote();
-  const first = await runner(dirA.path, remote, { owner: "runner-a" });
-  const second = await runner(dirB.path, remote, { owner: "runner-b" });
-  await first.fetcher.demand(A);
-  const waiting = second.fetcher.demand(A) as Promise<Hit | undefined>;
+  const { remote, clock, first, second, waiting } = await secondWaitsOnFirst([dirA, dirB]);
   await clock.advance(500);
   remote.fault = "frozen";
   const frozeAt = clock.now();
