@@ -4673,21 +4673,46 @@ var init_resp_connection = __esm({
        * error if it fails; a `ClosedError` if it is closed first.
        */
       command(args, into) {
-        if (this.#failure !== void 0) return Promise.reject(this.#failure);
-        const { parts, bytes } = encodeCommand(args);
+        return this.commands([
+          args
+        ], into === void 0 ? void 0 : [
+          into
+        ])[0];
+      }
+      /**
+       * Sends commands in one write, so that they travel in one packet when they are small
+       * and Redis reads them at once; replies come back in order.
+       *
+       * @param commands The commands, each with its arguments.
+       * @param into For each command, where its bulk reply may go (see
+       * {@linkcode RespConnection.command}).
+       * @returns Each command's reply.
+       */
+      commands(commands, into) {
+        if (this.#failure !== void 0) {
+          const failure = this.#failure;
+          return commands.map(() => Promise.reject(failure));
+        }
         if (this.#pending.length === 0) this.#watchdog?.startedIdle();
         const since = this.#clock.now();
-        const reply = new Promise((resolve, reject) => this.#pending.push({
-          resolve,
-          reject,
-          name: String(args[0]),
-          bytes,
-          since,
-          into
-        }));
+        const parts = [];
+        const replies = commands.map((args, index) => {
+          const encoded = encodeCommand(args);
+          parts.push(...encoded.parts);
+          const bytes = encoded.bytes;
+          const target = into?.[index];
+          return new Promise((resolve, reject) => this.#pending.push({
+            resolve,
+            reject,
+            name: String(args[0]),
+            bytes,
+            since,
+            into: target
+          }));
+        });
         this.#watchdog?.arm();
         this.#writing = this.#writing.then(() => this.#writeAll(parts)).catch((error) => this.#fail(lost(error)));
-        return reply;
+        return replies;
       }
       /** Closes the connection; pending commands fail with a `ClosedError`. */
       close() {
@@ -4810,13 +4835,19 @@ var init_resp_transport = __esm({
         return this.#ready;
       }
       send(args, options) {
-        const lane = options?.lane ?? "demand";
+        return this.#onConnection(options?.lane ?? "demand", (connection) => connection.command(args, options?.into));
+      }
+      sendTogether(commands, lane = "demand") {
+        return this.#onConnection(lane, (connection) => Promise.all(connection.commands(commands)));
+      }
+      /** Queues commands on a connection of the lane, opening it if need be. */
+      #onConnection(lane, queue) {
         const slot = lane === "demand" ? this.#demandSlot() : this.#lanes[lane];
         const connection = slot.current;
-        if (connection !== void 0) return connection.command(args, options?.into);
+        if (connection !== void 0) return queue(connection);
         return slot.open().then((opened) => {
           if (opened === void 0) throw notConnected(this.description, this.#lastError);
-          return opened.command(args, options?.into);
+          return queue(opened);
         });
       }
       /** An idle demand connection's slot, else one not open yet, else the least busy. */
@@ -5039,6 +5070,10 @@ var init_ioredis_transport = __esm({
         const { client, ioredis } = await this.#connected();
         return await call(client, ioredis, args, this.#timeoutMillis);
       }
+      async sendTogether(commands) {
+        const { client, ioredis } = await this.#connected();
+        return await Promise.all(commands.map((args) => call(client, ioredis, args, this.#timeoutMillis)));
+      }
       async nodes() {
         const { client, ioredis } = await this.#connected();
         const servers = client instanceof ioredis.Cluster ? client.nodes("master") : [
@@ -5219,48 +5254,80 @@ return 1
 });
 
 // src/redis/redis_leases.ts
-async function claimOrRead(send, target, claim) {
+async function claimOrRead({ send, sendTogether }, target, claim) {
   const entry = entryKey(target.namespace, target.actionId);
   const lease = leaseKey(target.namespace, target.actionId);
   if (claim.leaseMillis === void 0 || target.ttlMillis === void 0) {
-    const [value, holder] = await Promise.all([
-      send([
+    const [value2, holder2] = await sendTogether([
+      [
         "GET",
         entry
-      ], "demand"),
-      send([
+      ],
+      [
         "GET",
         lease
-      ], "demand")
-    ]);
-    const head = valueOrNull(value, "GET");
-    if (head !== null) return {
-      head
+      ]
+    ], "demand");
+    const head2 = valueOrNull(value2, "GET");
+    if (head2 !== null) return {
+      head: head2
     };
-    const held = valueOrNull(holder, "GET");
+    const held2 = valueOrNull(holder2, "GET");
     return {
       head: null,
-      holder: held === null ? void 0 : decoder2.decode(held)
+      holder: held2 === null ? void 0 : decoder2.decode(held2)
     };
   }
-  const reply = await send([
-    "EVAL",
-    CLAIM_SCRIPT,
-    "2",
-    entry,
-    lease,
-    target.ttlMillis,
-    claim.owner,
-    String(claim.leaseMillis)
+  const [value, claimed] = await sendTogether([
+    [
+      "GETEX",
+      entry,
+      "PX",
+      target.ttlMillis
+    ],
+    [
+      "EVAL",
+      CLAIM_SCRIPT,
+      "2",
+      entry,
+      lease,
+      claim.owner,
+      String(claim.leaseMillis)
+    ]
   ], "demand");
-  if (!Array.isArray(reply) || reply.length !== 2 || !(reply[1] instanceof Uint8Array)) {
-    throw new TypeError("Redis answered the claim script with something other than its reply");
+  const head = valueOrNull(value, "GETEX");
+  const held = valueOrNull(claimed, "EVAL");
+  const holder = held === null ? void 0 : decoder2.decode(held);
+  if (head !== null) {
+    if (holder === claim.owner) {
+      send([
+        "EVAL",
+        RELEASE_SCRIPT,
+        "1",
+        lease,
+        claim.owner
+      ], "upload").catch(() => {
+      });
+    }
+    return {
+      head
+    };
   }
-  return reply[0] === 1 ? {
-    head: reply[1]
-  } : {
+  if (holder !== void 0) return {
     head: null,
-    holder: decoder2.decode(reply[1])
+    holder
+  };
+  const landed = valueOrNull(await send([
+    "GETEX",
+    entry,
+    "PX",
+    target.ttlMillis
+  ], "demand"), "GETEX");
+  return landed === null ? {
+    head: null,
+    holder: void 0
+  } : {
+    head: landed
   };
 }
 async function renewLeases(send, namespace, leases) {
@@ -5289,11 +5356,10 @@ var init_redis_leases = __esm({
     init_transport();
     init_value_format();
     CLAIM_SCRIPT = `
-local value = redis.call('GETEX', KEYS[1], 'PX', ARGV[1])
-if value then return {1, value} end
-local held = redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3], 'GET')
-if held then return {0, held} end
-return {0, ARGV[2]}
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local held = redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2], 'GET')
+if held then return held end
+return ARGV[1]
 `;
     RENEW_SCRIPT = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -5395,7 +5461,10 @@ var init_redis_store = __esm({
        * @throws {CorruptEntryError} For a value that is not a valid entry.
        */
       async getOrClaim(actionId, claim) {
-        const found = await claimOrRead((args, lane) => this.#send(args, lane), {
+        const found = await claimOrRead({
+          send: (args, lane) => this.#send(args, lane),
+          sendTogether: (commands, lane) => this.#transport.sendTogether(commands, lane)
+        }, {
           namespace: this.#namespace,
           actionId,
           ttlMillis: this.#refreshTtl ? this.#ttl : void 0

@@ -188,7 +188,10 @@ export class RedisStore implements RemoteStore {
    */
   async getOrClaim(actionId: string, claim: LeaseClaim): Promise<ClaimedGet> {
     const found = await claimOrRead(
-      (args, lane) => this.#send(args, lane),
+      {
+        send: (args, lane) => this.#send(args, lane),
+        sendTogether: (commands, lane) => this.#transport.sendTogether(commands, lane),
+      },
       { namespace: this.#namespace, actionId, ttlMillis: this.#refreshTtl ? this.#ttl : undefined },
       claim,
     );

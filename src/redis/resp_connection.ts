@@ -159,19 +159,44 @@ export class RespConnection {
    * error if it fails; a `ClosedError` if it is closed first.
    */
   command(args: readonly RedisArg[], into?: Uint8Array): Promise<RedisReply> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const { parts, bytes } = encodeCommand(args);
+    return this.commands([args], into === undefined ? undefined : [into])[0]!;
+  }
+
+  /**
+   * Sends commands in one write, so that they travel in one packet when they are small
+   * and Redis reads them at once; replies come back in order.
+   *
+   * @param commands The commands, each with its arguments.
+   * @param into For each command, where its bulk reply may go (see
+   * {@linkcode RespConnection.command}).
+   * @returns Each command's reply.
+   */
+  commands(
+    commands: readonly (readonly RedisArg[])[],
+    into?: readonly (Uint8Array | undefined)[],
+  ): Promise<RedisReply>[] {
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      return commands.map(() => Promise.reject(failure));
+    }
     // An idle connection's clock starts now, not when it last moved a byte.
     if (this.#pending.length === 0) this.#watchdog?.startedIdle();
     const since = this.#clock.now();
-    const reply = new Promise<RedisReply>((resolve, reject) =>
-      this.#pending.push({ resolve, reject, name: String(args[0]), bytes, since, into })
-    );
+    const parts: Uint8Array[] = [];
+    const replies = commands.map((args, index) => {
+      const encoded = encodeCommand(args);
+      parts.push(...encoded.parts);
+      const bytes = encoded.bytes;
+      const target = into?.[index];
+      return new Promise<RedisReply>((resolve, reject) =>
+        this.#pending.push({ resolve, reject, name: String(args[0]), bytes, since, into: target })
+      );
+    });
     this.#watchdog?.arm();
     this.#writing = this.#writing.then(() => this.#writeAll(parts)).catch((error: Error) =>
       this.#fail(lost(error))
     );
-    return reply;
+    return replies;
   }
 
   /** Closes the connection; pending commands fail with a `ClosedError`. */

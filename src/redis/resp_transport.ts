@@ -86,17 +86,36 @@ export class RespTransport implements RedisTransport {
   }
 
   send(args: readonly RedisArg[], options?: SendOptions): Promise<RedisReply> {
-    // The connection is chosen and the command queued on it in one synchronous step, so
+    return this.#onConnection(
+      options?.lane ?? "demand",
+      (connection) => connection.command(args, options?.into),
+    );
+  }
+
+  sendTogether(
+    commands: readonly (readonly RedisArg[])[],
+    lane: Lane = "demand",
+  ): Promise<RedisReply[]> {
+    // One connection for all: on the demand lane's two, each command would otherwise take
+    // one, and the next get would find neither idle.
+    return this.#onConnection(
+      lane,
+      (connection) => Promise.all(connection.commands(commands)),
+    );
+  }
+
+  /** Queues commands on a connection of the lane, opening it if need be. */
+  #onConnection<T>(lane: Lane, queue: (connection: RespConnection) => Promise<T>): Promise<T> {
+    // The connection is chosen and the commands queued on it in one synchronous step, so
     // that the next send sees it busy.
-    const lane = options?.lane ?? "demand";
     const slot = lane === "demand" ? this.#demandSlot() : this.#lanes[lane];
     const connection = slot.current;
-    if (connection !== undefined) return connection.command(args, options?.into);
+    if (connection !== undefined) return queue(connection);
     return slot.open().then((opened) => {
       if (opened === undefined) throw notConnected(this.description, this.#lastError);
       // A connection that fails (a missed deadline among others) closes itself; the lane
       // opens a new one for the next command.
-      return opened.command(args, options?.into);
+      return queue(opened);
     });
   }
 

@@ -94,6 +94,17 @@ export interface RedisTransport {
    */
   send(args: readonly RedisArg[], options?: SendOptions): Promise<RedisReply>;
   /**
+   * Sends commands back to back on one connection of a lane, so that they travel in one
+   * round trip and run in the order given; each as {@linkcode RedisTransport.send} would.
+   * On a Cluster, their keys must share one slot.
+   *
+   * @param commands The commands, each with its arguments.
+   * @param lane Which lane.
+   * @returns Their replies, in order.
+   * @throws What {@linkcode RedisTransport.send} throws, for the first that fails.
+   */
+  sendTogether(commands: readonly (readonly RedisArg[])[], lane?: Lane): Promise<RedisReply[]>;
+  /**
    * The servers that hold keys: one for a standalone server, every master of a Cluster.
    *
    * @returns One node per server.

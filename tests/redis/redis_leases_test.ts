@@ -11,6 +11,10 @@ import { type RedisServer, startRedis, startRedisCluster } from "../support/redi
 import { tempDir } from "../support/tools.ts";
 import { randomBytes, remoteEntryOf, uploadOf } from "../support/stores.ts";
 import type { RemoteStore } from "../../src/store.ts";
+import { claimOrRead, type Send, type SendTogether } from "../../src/redis/redis_leases.ts";
+import type { Lane, RedisArg, RedisReply } from "../../src/redis/transport.ts";
+
+const encoder = new TextEncoder();
 
 const PREFIX = "test";
 const LEASE = { leaseMillis: 5000 };
@@ -129,4 +133,53 @@ Deno.test("RedisStore as a read-only ACL user looks at leases with GETs and neve
     await reader.close();
     await writer.close();
   }
+});
+
+/** Sends that answer each command from `answer`, and record what was sent. */
+function scriptedRedis(answer: (args: readonly RedisArg[]) => RedisReply) {
+  const sent: { command: string; lane: Lane; together: boolean }[] = [];
+  const one = (args: readonly RedisArg[], lane: Lane, together: boolean) => {
+    sent.push({ command: String(args[0]), lane, together });
+    return answer(args);
+  };
+  const send: Send = (args, lane) => Promise.resolve(one(args, lane, false));
+  const sendTogether: SendTogether = (commands, lane) =>
+    Promise.resolve(commands.map((args) => one(args, lane, true)));
+  return { redis: { send, sendTogether }, sent };
+}
+
+const TARGET = { namespace: keyNamespace(PREFIX), actionId: action(1), ttlMillis: "60000" };
+const CLAIM = { owner: "runner-a", ...LEASE };
+
+Deno.test("claimOrRead sends the GETEX and then the claim on one connection, and only the claim is a script", async () => {
+  const value = new Uint8Array([1, 2, 3]);
+  const { redis, sent } = scriptedRedis((args) => args[0] === "GETEX" ? value : null);
+  assert.deepEqual(await claimOrRead(redis, TARGET, CLAIM), { head: value });
+  assert.deepEqual(sent, [
+    { command: "GETEX", lane: "demand", together: true },
+    { command: "EVAL", lane: "demand", together: true },
+  ], "the read, then the claim, on one connection; nothing more for a hit");
+});
+
+Deno.test("claimOrRead releases a lease its claim took when the entry it read went away in between", async () => {
+  const value = new Uint8Array([7]);
+  let scripts = 0;
+  const { redis, sent } = scriptedRedis((args) => {
+    if (args[0] === "GETEX") return value;
+    // The entry was deleted between the two and the claim took the lease; then the release.
+    return scripts++ === 0 ? encoder.encode("runner-a") : 1;
+  });
+  assert.deepEqual(await claimOrRead(redis, TARGET, CLAIM), { head: value });
+  assert.deepEqual(sent[2], { command: "EVAL", lane: "upload", together: false }, "released");
+});
+
+Deno.test("claimOrRead reads the entry again when it landed between the GETEX and the claim", async () => {
+  const value = new Uint8Array([9]);
+  let getexes = 0;
+  const { redis, sent } = scriptedRedis((args) => {
+    if (args[0] === "GETEX") return getexes++ === 0 ? null : value;
+    return null; // the claim script: the entry exists
+  });
+  assert.deepEqual(await claimOrRead(redis, TARGET, CLAIM), { head: value });
+  assert.deepEqual(sent.map((s) => s.command), ["GETEX", "EVAL", "GETEX"]);
 });
