@@ -9,7 +9,7 @@ import { assertBuilt, FIXTURE_PACKAGES, warnings } from "../support/builds.ts";
 import { compiledPackages, freshGoCache, moduleWorkspace, runGo } from "../support/go.ts";
 import { e2eRedisProgram as program, gocacheprogValue, programArgv } from "../support/program.ts";
 import { type RedisServer, startRedis, startRedisCluster } from "../support/redis_server.ts";
-import { fleetCounts, holdCompile, killRunner } from "../support/fleet.ts";
+import { fleetCounts, holdCompile, killRunner, untilWaitingOnLease } from "../support/fleet.ts";
 import type { CommandResult } from "../support/process.ts";
 
 const LIB = "example.com/fixture/lib";
@@ -116,7 +116,7 @@ Deno.test("fleet: a runner killed mid-compile holds the others up only until its
     end: "compile",
   });
   // The second runner is waiting for lib when the first is killed.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await untilWaitingOnLease(redis);
   await killRunner(firstPid);
   assert.notEqual((await first).code, 0, "the killed runner's build did not finish");
   const result = await second;
@@ -176,7 +176,7 @@ Deno.test("fleet: Redis frozen while a runner waits: a miss within the deadline,
     seconds: 60,
     end: "compile",
   });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await untilWaitingOnLease(redis);
   redis.freeze();
   try {
     const result = await second;

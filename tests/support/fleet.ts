@@ -2,10 +2,13 @@
  * Runners of a fleet, for the single-flight tests and the benchmark: a `-toolexec`
  * wrapper that holds one package's compile (so that a runner is slow, broken or killed at
  * a known point, with the same ActionIDs as a runner without it: the go command does not
- * hash the wrapper), and what a runner's `--log-metrics` summary says of its waits.
+ * hash the wrapper), when a runner waits on another's lease, and what a runner's
+ * `--log-metrics` summary says of its waits.
  *
  * @module
  */
+
+import { requireTool } from "./tools.ts";
 
 /** What the held compile does once its pause is over. */
 export type HeldCompileEnd = "compile" | "fail";
@@ -80,6 +83,57 @@ export async function killRunner(goPid: number): Promise<void> {
     Deno.kill(goPid, "SIGKILL");
   } catch {
     // gone already, with its GOCACHEPROG
+  }
+}
+
+/**
+ * Resolves once a runner is waiting on another's lease: the one lease in `redis` is found,
+ * and its entry is asked for twice more (a claim refused, then a poll; the lease's holder
+ * never asks for the entry it is compiling). Watches with `redis-cli MONITOR`, so that a
+ * test acts on the wait itself, not on a guess of how long a runner takes to reach it.
+ *
+ * @param redis The server (no password), holding exactly one lease.
+ * @param withinMillis How long to look before failing.
+ * @throws {Error} If no runner waits in time.
+ */
+export async function untilWaitingOnLease(
+  redis: { port: number; cli(...args: string[]): Promise<string> },
+  withinMillis = 30_000,
+): Promise<void> {
+  const deadline = performance.now() + withinMillis;
+  // Leases of other compiles end with their uploads; the held compile's stays.
+  let leases: string[] = [];
+  while (
+    (leases = (await redis.cli("--scan", "--pattern", "*:lease")).split("\n")).length !== 1 ||
+    leases[0] === ""
+  ) {
+    if (performance.now() > deadline) throw new Error(`Not one lease in time: ${leases.join(" ")}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const lease = leases[0]!;
+  const asked = `"GETEX" "${lease.slice(0, -":lease".length)}"`;
+  const monitor = new Deno.Command(requireTool("redis-cli"), {
+    args: ["-p", String(redis.port), "MONITOR"],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const timer = setTimeout(() => monitor.kill("SIGKILL"), deadline - performance.now());
+  let asks = 0;
+  try {
+    const lines = monitor.stdout.pipeThrough(new TextDecoderStream());
+    for await (const chunk of lines) {
+      asks += chunk.split("\n").filter((line) => line.includes(asked)).length;
+      if (asks >= 2) return;
+    }
+    throw new Error(`No runner waited on the lease ${lease} in time (asked ${asks} times)`);
+  } finally {
+    clearTimeout(timer);
+    try {
+      monitor.kill("SIGKILL");
+    } catch {
+      // it ended at its deadline
+    }
+    await monitor.status;
   }
 }
 
