@@ -4673,46 +4673,52 @@ var init_resp_connection = __esm({
        * error if it fails; a `ClosedError` if it is closed first.
        */
       command(args, into) {
-        return this.commands([
-          args
-        ], into === void 0 ? void 0 : [
-          into
-        ])[0];
+        if (this.#failure !== void 0) return Promise.reject(this.#failure);
+        const { parts, reply } = this.#enqueue(args, into);
+        this.#write(parts);
+        return reply;
       }
       /**
        * Sends commands in one write, so that they travel in one packet when they are small
        * and Redis reads them at once; replies come back in order.
        *
        * @param commands The commands, each with its arguments.
-       * @param into For each command, where its bulk reply may go (see
-       * {@linkcode RespConnection.command}).
-       * @returns Each command's reply.
+       * @returns Each command's reply (see {@linkcode RespConnection.command}).
        */
-      commands(commands, into) {
-        if (this.#failure !== void 0) {
-          const failure = this.#failure;
-          return commands.map(() => Promise.reject(failure));
-        }
+      commands(commands) {
+        const failure = this.#failure;
+        if (failure !== void 0) return commands.map(() => Promise.reject(failure));
+        const parts = [];
+        const replies = commands.map((args) => {
+          const queued = this.#enqueue(args, void 0);
+          parts.push(...queued.parts);
+          return queued.reply;
+        });
+        this.#write(parts);
+        return replies;
+      }
+      /** Encodes a command and waits for its reply, in the order of sending. */
+      #enqueue(args, into) {
+        const { parts, bytes } = encodeCommand(args);
         if (this.#pending.length === 0) this.#watchdog?.startedIdle();
         const since = this.#clock.now();
-        const parts = [];
-        const replies = commands.map((args, index) => {
-          const encoded = encodeCommand(args);
-          parts.push(...encoded.parts);
-          const bytes = encoded.bytes;
-          const target = into?.[index];
-          return new Promise((resolve, reject) => this.#pending.push({
-            resolve,
-            reject,
-            name: String(args[0]),
-            bytes,
-            since,
-            into: target
-          }));
-        });
+        const reply = new Promise((resolve, reject) => this.#pending.push({
+          resolve,
+          reject,
+          name: String(args[0]),
+          bytes,
+          since,
+          into
+        }));
+        return {
+          parts,
+          reply
+        };
+      }
+      /** Writes after what is being written, and fails the connection if the write does. */
+      #write(parts) {
         this.#watchdog?.arm();
         this.#writing = this.#writing.then(() => this.#writeAll(parts)).catch((error) => this.#fail(lost(error)));
-        return replies;
       }
       /** Closes the connection; pending commands fail with a `ClosedError`. */
       close() {
@@ -5070,9 +5076,8 @@ var init_ioredis_transport = __esm({
         const { client, ioredis } = await this.#connected();
         return await call(client, ioredis, args, this.#timeoutMillis);
       }
-      async sendTogether(commands) {
-        const { client, ioredis } = await this.#connected();
-        return await Promise.all(commands.map((args) => call(client, ioredis, args, this.#timeoutMillis)));
+      sendTogether(commands) {
+        return Promise.all(commands.map((args) => this.send(args)));
       }
       async nodes() {
         const { client, ioredis } = await this.#connected();
@@ -5278,13 +5283,14 @@ async function claimOrRead({ send, sendTogether }, target, claim) {
       holder: held2 === null ? void 0 : decoder2.decode(held2)
     };
   }
+  const read = [
+    "GETEX",
+    entry,
+    "PX",
+    target.ttlMillis
+  ];
   const [value, claimed] = await sendTogether([
-    [
-      "GETEX",
-      entry,
-      "PX",
-      target.ttlMillis
-    ],
+    read,
     [
       "EVAL",
       CLAIM_SCRIPT,
@@ -5300,13 +5306,12 @@ async function claimOrRead({ send, sendTogether }, target, claim) {
   const holder = held === null ? void 0 : decoder2.decode(held);
   if (head !== null) {
     if (holder === claim.owner) {
-      send([
-        "EVAL",
-        RELEASE_SCRIPT,
-        "1",
-        lease,
-        claim.owner
-      ], "upload").catch(() => {
+      releaseLeases(send, target.namespace, {
+        actionIds: [
+          target.actionId
+        ],
+        owner: claim.owner
+      }).catch(() => {
       });
     }
     return {
@@ -5317,12 +5322,7 @@ async function claimOrRead({ send, sendTogether }, target, claim) {
     head: null,
     holder
   };
-  const landed = valueOrNull(await send([
-    "GETEX",
-    entry,
-    "PX",
-    target.ttlMillis
-  ], "demand"), "GETEX");
+  const landed = valueOrNull(await send(read, "demand"), "GETEX");
   return landed === null ? {
     head: null,
     holder: void 0
@@ -5398,6 +5398,11 @@ var init_redis_store = __esm({
     UPLOAD_WINDOW = 4;
     RedisStore = class {
       #transport;
+      /** What the lease operations send through: made once, not on every get. */
+      #leaseSender = {
+        send: (args, lane) => this.#send(args, lane),
+        sendTogether: (commands, lane) => this.#transport.sendTogether(commands, lane)
+      };
       #namespace;
       #ttl;
       #compress;
@@ -5461,10 +5466,7 @@ var init_redis_store = __esm({
        * @throws {CorruptEntryError} For a value that is not a valid entry.
        */
       async getOrClaim(actionId, claim) {
-        const found = await claimOrRead({
-          send: (args, lane) => this.#send(args, lane),
-          sendTogether: (commands, lane) => this.#transport.sendTogether(commands, lane)
-        }, {
+        const found = await claimOrRead(this.#leaseSender, {
           namespace: this.#namespace,
           actionId,
           ttlMillis: this.#refreshTtl ? this.#ttl : void 0
@@ -5486,7 +5488,7 @@ var init_redis_store = __esm({
        * @returns For each, whether it was still the owner's.
        */
       renewLeases(actionIds, owner, leaseMillis) {
-        return renewLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+        return renewLeases(this.#leaseSender.send, this.#namespace, {
           actionIds,
           owner,
           leaseMillis
@@ -5499,7 +5501,7 @@ var init_redis_store = __esm({
        * @param owner Their owner.
        */
       releaseLeases(actionIds, owner) {
-        return releaseLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+        return releaseLeases(this.#leaseSender.send, this.#namespace, {
           actionIds,
           owner
         });

@@ -145,12 +145,9 @@ export class IoredisTransport implements RedisTransport {
     return await call(client, ioredis, args, this.#timeoutMillis);
   }
 
-  async sendTogether(commands: readonly (readonly RedisArg[])[]): Promise<RedisReply[]> {
+  sendTogether(commands: readonly (readonly RedisArg[])[]): Promise<RedisReply[]> {
     // One connection per node, and keys of one slot: ioredis writes them back to back.
-    const { client, ioredis } = await this.#connected();
-    return await Promise.all(
-      commands.map((args) => call(client, ioredis, args, this.#timeoutMillis)),
-    );
+    return Promise.all(commands.map((args) => this.send(args)));
   }
 
   async nodes(): Promise<RedisNode[]> {

@@ -86,9 +86,10 @@ export async function claimOrRead(
     const held = valueOrNull(holder!, "GET");
     return { head: null, holder: held === null ? undefined : decoder.decode(held) };
   }
+  const read = ["GETEX", entry, "PX", target.ttlMillis];
   // Together, in this order: one round trip, and the claim runs just after the read.
   const [value, claimed] = await sendTogether([
-    ["GETEX", entry, "PX", target.ttlMillis],
+    read,
     ["EVAL", CLAIM_SCRIPT, "2", entry, lease, claim.owner, String(claim.leaseMillis)],
   ], "demand");
   const head = valueOrNull(value!, "GETEX");
@@ -98,16 +99,14 @@ export async function claimOrRead(
     // The entry was evicted or deleted between the two, and the claim took the lease:
     // it is not needed, and would hold others back until it expires.
     if (holder === claim.owner) {
-      send(["EVAL", RELEASE_SCRIPT, "1", lease, claim.owner], "upload").catch(() => {});
+      releaseLeases(send, target.namespace, { actionIds: [target.actionId], owner: claim.owner })
+        .catch(() => {});
     }
     return { head };
   }
   if (holder !== undefined) return { head: null, holder };
   // The entry landed after the GETEX and before the claim: read it again.
-  const landed = valueOrNull(
-    await send(["GETEX", entry, "PX", target.ttlMillis], "demand"),
-    "GETEX",
-  );
+  const landed = valueOrNull(await send(read, "demand"), "GETEX");
   return landed === null ? { head: null, holder: undefined } : { head: landed };
 }
 

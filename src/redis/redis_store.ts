@@ -110,6 +110,12 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
 /** A {@linkcode RemoteStore} in Redis, over a {@linkcode RedisTransport}. */
 export class RedisStore implements RemoteStore {
   #transport: RedisTransport;
+  /** What the lease operations send through: made once, not on every get. */
+  #leaseSender = {
+    send: (args: readonly RedisArg[], lane: Lane) => this.#send(args, lane),
+    sendTogether: (commands: readonly (readonly RedisArg[])[], lane: Lane) =>
+      this.#transport.sendTogether(commands, lane),
+  };
   #namespace: string;
   #ttl: string;
   #compress: Encoding;
@@ -188,10 +194,7 @@ export class RedisStore implements RemoteStore {
    */
   async getOrClaim(actionId: string, claim: LeaseClaim): Promise<ClaimedGet> {
     const found = await claimOrRead(
-      {
-        send: (args, lane) => this.#send(args, lane),
-        sendTogether: (commands, lane) => this.#transport.sendTogether(commands, lane),
-      },
+      this.#leaseSender,
       { namespace: this.#namespace, actionId, ttlMillis: this.#refreshTtl ? this.#ttl : undefined },
       claim,
     );
@@ -212,7 +215,7 @@ export class RedisStore implements RemoteStore {
     owner: string,
     leaseMillis: number,
   ): Promise<boolean[]> {
-    return renewLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+    return renewLeases(this.#leaseSender.send, this.#namespace, {
       actionIds,
       owner,
       leaseMillis,
@@ -226,7 +229,7 @@ export class RedisStore implements RemoteStore {
    * @param owner Their owner.
    */
   releaseLeases(actionIds: readonly string[], owner: string): Promise<void> {
-    return releaseLeases((args, lane) => this.#send(args, lane), this.#namespace, {
+    return releaseLeases(this.#leaseSender.send, this.#namespace, {
       actionIds,
       owner,
     });

@@ -159,7 +159,10 @@ export class RespConnection {
    * error if it fails; a `ClosedError` if it is closed first.
    */
   command(args: readonly RedisArg[], into?: Uint8Array): Promise<RedisReply> {
-    return this.commands([args], into === undefined ? undefined : [into])[0]!;
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const { parts, reply } = this.#enqueue(args, into);
+    this.#write(parts);
+    return reply;
   }
 
   /**
@@ -167,36 +170,42 @@ export class RespConnection {
    * and Redis reads them at once; replies come back in order.
    *
    * @param commands The commands, each with its arguments.
-   * @param into For each command, where its bulk reply may go (see
-   * {@linkcode RespConnection.command}).
-   * @returns Each command's reply.
+   * @returns Each command's reply (see {@linkcode RespConnection.command}).
    */
-  commands(
-    commands: readonly (readonly RedisArg[])[],
-    into?: readonly (Uint8Array | undefined)[],
-  ): Promise<RedisReply>[] {
-    if (this.#failure !== undefined) {
-      const failure = this.#failure;
-      return commands.map(() => Promise.reject(failure));
-    }
+  commands(commands: readonly (readonly RedisArg[])[]): Promise<RedisReply>[] {
+    const failure = this.#failure;
+    if (failure !== undefined) return commands.map(() => Promise.reject(failure));
+    const parts: Uint8Array[] = [];
+    const replies = commands.map((args) => {
+      const queued = this.#enqueue(args, undefined);
+      parts.push(...queued.parts);
+      return queued.reply;
+    });
+    this.#write(parts);
+    return replies;
+  }
+
+  /** Encodes a command and waits for its reply, in the order of sending. */
+  #enqueue(
+    args: readonly RedisArg[],
+    into: Uint8Array | undefined,
+  ): { parts: Uint8Array[]; reply: Promise<RedisReply> } {
+    const { parts, bytes } = encodeCommand(args);
     // An idle connection's clock starts now, not when it last moved a byte.
     if (this.#pending.length === 0) this.#watchdog?.startedIdle();
     const since = this.#clock.now();
-    const parts: Uint8Array[] = [];
-    const replies = commands.map((args, index) => {
-      const encoded = encodeCommand(args);
-      parts.push(...encoded.parts);
-      const bytes = encoded.bytes;
-      const target = into?.[index];
-      return new Promise<RedisReply>((resolve, reject) =>
-        this.#pending.push({ resolve, reject, name: String(args[0]), bytes, since, into: target })
-      );
-    });
+    const reply = new Promise<RedisReply>((resolve, reject) =>
+      this.#pending.push({ resolve, reject, name: String(args[0]), bytes, since, into })
+    );
+    return { parts, reply };
+  }
+
+  /** Writes after what is being written, and fails the connection if the write does. */
+  #write(parts: Uint8Array[]): void {
     this.#watchdog?.arm();
     this.#writing = this.#writing.then(() => this.#writeAll(parts)).catch((error: Error) =>
       this.#fail(lost(error))
     );
-    return replies;
   }
 
   /** Closes the connection; pending commands fail with a `ClosedError`. */

@@ -102,13 +102,11 @@ export async function untilWaitingOnLease(
 ): Promise<void> {
   const deadline = performance.now() + withinMillis;
   // Leases of other compiles end with their uploads; the held compile's stays.
-  let leases: string[] = [];
-  while (
-    (leases = (await redis.cli("--scan", "--pattern", "*:lease")).split("\n")).length !== 1 ||
-    leases[0] === ""
-  ) {
+  let leases = (await redis.cli("--scan", "--pattern", "*:lease")).split("\n");
+  while (leases.length !== 1 || leases[0] === "") {
     if (performance.now() > deadline) throw new Error(`Not one lease in time: ${leases.join(" ")}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+    leases = (await redis.cli("--scan", "--pattern", "*:lease")).split("\n");
   }
   const lease = leases[0]!;
   const asked = `"GETEX" "${lease.slice(0, -":lease".length)}"`;
