@@ -1352,6 +1352,9 @@ var init_log = __esm({
 });
 
 // src/util/bytes.ts
+function freeBuffer(bytes) {
+  if (bytes.buffer instanceof ArrayBuffer && !bytes.buffer.detached) bytes.buffer.transfer(0);
+}
 function concatBytes(parts, length) {
   if (parts.length === 1) return parts[0];
   const joined = new Uint8Array(length);
@@ -2784,7 +2787,7 @@ var init_fetcher = __esm({
         if (entry === void 0) return {
           kind: "miss"
         };
-        const { body, ...description } = entry;
+        const { body, release, ...description } = entry;
         let stored;
         try {
           stored = await local.storeFetched({
@@ -2794,6 +2797,8 @@ var init_fetcher = __esm({
         } catch (error) {
           if (error instanceof CorruptEntryError) return this.#corrupt(remote, actionId, error);
           throw error;
+        } finally {
+          release?.();
         }
         this.#counts.bytesDownloaded += entry.size;
         const hit = {
@@ -4803,6 +4808,8 @@ var init_resp_transport = __esm({
     DEMAND_CONNECTIONS = 2;
     RespTransport = class {
       description;
+      /** Our RESP reader reads each value into an array of its own (or into the caller's). */
+      valuesOwnTheirBuffers = true;
       #lastError;
       #lanes;
       #demand;
@@ -5387,6 +5394,7 @@ var init_redis_store = __esm({
   "src/redis/redis_store.ts"() {
     init_store();
     init_errors();
+    init_bytes();
     init_value_format();
     init_connect();
     init_transport();
@@ -5515,7 +5523,12 @@ var init_redis_store = __esm({
           throw new EntryTooLargeError(header.size, options.maxBytes);
         }
         const stored = await this.#rest(actionId, header, head, background);
-        const body = header.encoding === "zstd" ? await decompressZstd(stored, header.size) : stored;
+        const owned = this.#transport.valuesOwnTheirBuffers === true;
+        let body = stored;
+        if (header.encoding === "zstd") {
+          body = await decompressZstd(stored, header.size);
+          if (owned) freeBuffer(stored);
+        }
         if (body.length !== header.size) {
           throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
         }
@@ -5526,6 +5539,7 @@ var init_redis_store = __esm({
           body
         };
         if (header.computeMillis !== void 0) entry.computeMillis = header.computeMillis;
+        if (owned && body === stored) entry.release = () => freeBuffer(body);
         return entry;
       }
       /**
@@ -5543,6 +5557,7 @@ var init_redis_store = __esm({
         if (first.length !== header.chunkSize) throw new CorruptEntryError("its first chunk is short");
         const stored = new Uint8Array(header.storedSize);
         stored.set(first);
+        if (this.#transport.valuesOwnTheirBuffers === true) freeBuffer(head);
         const lane = background ? "background" : "bulk";
         for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
           const window = [];

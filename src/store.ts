@@ -179,6 +179,12 @@ export interface LocalStore extends CacheStore {
 export interface RemoteEntry extends EntryDescription {
   /** The body. */
   body: Uint8Array;
+  /**
+   * Frees the body's memory at once, when the store read it into a buffer of its own: the
+   * caller calls it once the body is stored (and reads the body no more). A store whose
+   * bodies share memory with other data leaves it out.
+   */
+  release?: () => void;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type RemoteUpload,
 } from "../store.ts";
 import { CorruptEntryError, EntryTooLargeError } from "../errors.ts";
+import { freeBuffer } from "../util/bytes.ts";
 import {
   CHUNK_BYTES,
   chunkCountOf,
@@ -248,8 +249,13 @@ export class RedisStore implements RemoteStore {
       throw new EntryTooLargeError(header.size, options.maxBytes);
     }
     const stored = await this.#rest(actionId, header, head, background);
-    // Never more than the header says (which decodeHeader bounds).
-    const body = header.encoding === "zstd" ? await decompressZstd(stored, header.size) : stored;
+    const owned = this.#transport.valuesOwnTheirBuffers === true;
+    let body = stored;
+    if (header.encoding === "zstd") {
+      // Never more than the header says (which decodeHeader bounds).
+      body = await decompressZstd(stored, header.size);
+      if (owned) freeBuffer(stored);
+    }
     if (body.length !== header.size) {
       throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
     }
@@ -260,6 +266,8 @@ export class RedisStore implements RemoteStore {
       body,
     };
     if (header.computeMillis !== undefined) entry.computeMillis = header.computeMillis;
+    // A decompressed body is zlib's, which may share its buffer; a plain one is the reply's.
+    if (owned && body === stored) entry.release = () => freeBuffer(body);
     return entry;
   }
 
@@ -283,6 +291,7 @@ export class RedisStore implements RemoteStore {
     if (first.length !== header.chunkSize) throw new CorruptEntryError("its first chunk is short");
     const stored = new Uint8Array(header.storedSize);
     stored.set(first);
+    if (this.#transport.valuesOwnTheirBuffers === true) freeBuffer(head);
     const lane: Lane = background ? "background" : "bulk";
     for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
       const window = [];

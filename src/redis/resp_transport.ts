@@ -53,6 +53,8 @@ const DEMAND_CONNECTIONS = 2;
  */
 export class RespTransport implements RedisTransport {
   readonly description: string;
+  /** Our RESP reader reads each value into an array of its own (or into the caller's). */
+  readonly valuesOwnTheirBuffers = true;
   #lastError: Error | undefined;
   #lanes: Record<Exclude<Lane, "demand">, ConnectionSlot>;
   #demand: ConnectionSlot[];

@@ -71,6 +71,12 @@ export interface RedisNode {
 export interface RedisTransport {
   /** Where the server is, for messages (`Redis host:port`); never a credential. */
   readonly description: string;
+  /**
+   * Whether every bulk value in a reply is in a buffer of its own, which the caller may
+   * free once done with it (`freeBuffer`). Not so for ioredis, whose values can be views
+   * of the socket's reads. Unset means no.
+   */
+  readonly valuesOwnTheirBuffers?: boolean;
   /** The latest connection error, if any, for messages and for `doctor`. */
   readonly lastError: Error | undefined;
   /**

@@ -220,7 +220,7 @@ export class Fetcher implements Counted {
       return { kind: "failed", error };
     }
     if (entry === undefined) return { kind: "miss" };
-    const { body, ...description } = entry;
+    const { body, release, ...description } = entry;
     let stored: Hit;
     try {
       stored = await local.storeFetched(
@@ -231,6 +231,9 @@ export class Fetcher implements Counted {
     } catch (error) {
       if (error instanceof CorruptEntryError) return this.#corrupt(remote, actionId, error);
       throw error;
+    } finally {
+      // Stored or refused, the body is read no more: its memory goes now, not at a GC.
+      release?.();
     }
     this.#counts.bytesDownloaded += entry.size;
     const hit: Hit = { ...stored, source: "remote" };

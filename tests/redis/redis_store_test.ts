@@ -20,7 +20,7 @@ import {
 import { startRedis, startRedisCluster, startRedisSentinel } from "../support/redis_server.ts";
 import { makeTlsCertificates } from "../support/tls.ts";
 import { tempDir } from "../support/tools.ts";
-import { randomBytes, remoteEntryOf, uploadOf } from "../support/stores.ts";
+import { contentOf, randomBytes, remoteEntryOf, uploadOf } from "../support/stores.ts";
 
 const ACTION = "a".repeat(64);
 
@@ -45,7 +45,7 @@ Deno.test("RedisStore stores and returns entries of every size, one key or chunk
       const entry = await remoteEntryOf(randomBytes(size));
       const action = String(i).repeat(64);
       await remote.put(action, uploadOf(entry));
-      assert.deepEqual(await remote.get(action), entry, `size ${size}`);
+      assert.deepEqual(contentOf(await remote.get(action)), entry, `size ${size}`);
     }
     const chunked = await remoteEntryOf(randomBytes((3 << 20) + 12345));
     await remote.put(ACTION, uploadOf(chunked));
@@ -71,9 +71,9 @@ Deno.test("RedisStore sends uploads, background fetches and a big entry's chunks
     const entry = await remoteEntryOf(randomBytes(1000));
     await remote.put(ACTION, uploadOf(entry));
     assert.deepEqual(await lastCommands(), ["ping", "set"], "an upload has its own");
-    assert.deepEqual(await remote.get(ACTION), entry);
+    assert.deepEqual(contentOf(await remote.get(ACTION)), entry);
     assert.deepEqual(await lastCommands(), ["getex", "set"], "a get has its own");
-    assert.deepEqual(await remote.get(ACTION, { background: true }), entry);
+    assert.deepEqual(contentOf(await remote.get(ACTION, { background: true })), entry);
     assert.deepEqual(
       await lastCommands(),
       ["getex", "getex", "set"],
@@ -81,7 +81,7 @@ Deno.test("RedisStore sends uploads, background fetches and a big entry's chunks
     );
     const big = await remoteEntryOf(randomBytes(3 << 20));
     await remote.put("b".repeat(64), uploadOf(big));
-    assert.deepEqual(await remote.get("b".repeat(64)), big);
+    assert.deepEqual(contentOf(await remote.get("b".repeat(64))), big);
     assert.deepEqual(
       await lastCommands(),
       ["getex", "getex", "getex", "set"],
@@ -89,6 +89,30 @@ Deno.test("RedisStore sends uploads, background fetches and a big entry's chunks
     );
   } finally {
     await remote.close();
+  }
+});
+
+Deno.test("RedisStore lets the caller free a plain body it read, one key or chunked, and never zlib's", async () => {
+  await using dir = await tempDir();
+  await using redis = await startRedis({ dir: dir.path });
+  const plain = store({ urls: [`127.0.0.1:${redis.port}`] });
+  const compressing = store({ urls: [`127.0.0.1:${redis.port}`], compress: "zstd" });
+  try {
+    for (const size of [1000, (2 << 20) + 1]) {
+      await plain.put(ACTION, uploadOf(await remoteEntryOf(randomBytes(size))));
+      const read = await plain.get(ACTION);
+      assert.equal(read?.body.length, size);
+      read?.release?.();
+      assert.equal(read?.body.length, 0, `size ${size}: freed, so it reads as empty`);
+    }
+    const compressible = new TextEncoder().encode("compressible ".repeat(10_000));
+    await compressing.put(ACTION, uploadOf(await remoteEntryOf(compressible)));
+    const decompressed = await plain.get(ACTION);
+    assert.equal(decompressed?.release, undefined, "zlib's buffer may be shared");
+    assert.deepEqual(decompressed?.body, compressible);
+  } finally {
+    await plain.close();
+    await compressing.close();
   }
 });
 
@@ -103,7 +127,7 @@ Deno.test("RedisStore compresses with zstd when asked, and reads either encoding
     await compressing.put(ACTION, uploadOf(entry));
     const stored = Number(await redis.cli("STRLEN", entryKey(keyNamespace("test"), ACTION)));
     assert.ok(stored < body.length / 10, `stored ${stored} bytes for ${body.length}`);
-    assert.deepEqual(await plain.get(ACTION), entry);
+    assert.deepEqual(contentOf(await plain.get(ACTION)), entry);
   } finally {
     await compressing.close();
     await plain.close();
@@ -180,7 +204,7 @@ Deno.test("RedisStore logs in with a password or an ACL user, and reports a refu
     assert.equal(await byUser.ready(), true);
     const entry = await remoteEntryOf(randomBytes(64));
     await byUser.put(ACTION, uploadOf(entry));
-    assert.deepEqual(await byPassword.get(ACTION), entry);
+    assert.deepEqual(contentOf(await byPassword.get(ACTION)), entry);
     assert.equal(await wrong.ready(), false);
     assert.ok(wrong.lastError instanceof RemoteAuthError, String(wrong.lastError));
     assert.match(wrong.lastError.message, /WRONGPASS/);
@@ -235,7 +259,7 @@ Deno.test("RedisStore connects over TLS, and with a client certificate for mutua
     assert.equal(await mutual.ready(), true);
     const entry = await remoteEntryOf(randomBytes(3000));
     await mutual.put(ACTION, uploadOf(entry));
-    assert.deepEqual(await mutual.get(ACTION), entry);
+    assert.deepEqual(contentOf(await mutual.get(ACTION)), entry);
     assert.equal(await noClientCert.ready(), false, "the server requires a client certificate");
     // A plain address against this TLS port: the message names the likely fix.
     const plain = store({ urls: [`redis://127.0.0.1:${redis.port}`], timeoutMillis: 1000 });
@@ -263,7 +287,9 @@ Deno.test("RedisStore works against a 3-node Redis Cluster", async () => {
       await remote.put(action, uploadOf(entry));
       entries.push({ action, entry });
     }
-    for (const { action, entry } of entries) assert.deepEqual(await remote.get(action), entry);
+    for (const { action, entry } of entries) {
+      assert.deepEqual(contentOf(await remote.get(action)), entry);
+    }
     const perNode = await Promise.all(nodes.map((node) => node.cli("DBSIZE")));
     assert.ok(
       perNode.filter((count) => Number(count) > 0).length >= 2,
@@ -288,7 +314,7 @@ Deno.test("RedisStore finds the master through Redis Sentinel", async () => {
     assert.equal(await remote.ready(), true);
     const entry = await remoteEntryOf(randomBytes(500));
     await remote.put(ACTION, uploadOf(entry));
-    assert.deepEqual(await remote.get(ACTION), entry);
+    assert.deepEqual(contentOf(await remote.get(ACTION)), entry);
     assert.equal(await master.cli("EXISTS", entryKey(keyNamespace("test"), ACTION)), "1");
   } finally {
     await remote.close();

@@ -75,6 +75,19 @@ export async function remoteEntryOf(body: Uint8Array): Promise<RemoteEntry> {
 }
 
 /**
+ * What a remote entry holds, without the store's `release`: for comparing an entry read
+ * back with the one stored.
+ *
+ * @param entry The entry read, if any.
+ * @returns Its description and body.
+ */
+export function contentOf(entry: RemoteEntry | undefined): RemoteEntry | undefined {
+  if (entry === undefined) return undefined;
+  const { release: _release, ...content } = entry;
+  return content;
+}
+
+/**
  * An entry to upload, from an entry held in memory.
  *
  * @param entry The entry.

@@ -53,6 +53,25 @@ Deno.test("Fetcher never stores a corrupt value: a miss, counted, said once, del
   }
 });
 
+Deno.test("Fetcher releases each body the remote lent it once it is stored, or refused as corrupt", async () => {
+  await using dir = await tempDir();
+  const remote = new MemoryRemoteStore();
+  const parts = await tierParts(dir.path, remote);
+  const released: string[] = [];
+  // Each release says whether the body was in the local store by then.
+  const releaseOf = (actionId: string) => () =>
+    released.push(`${actionId[0]} ${parts.local.has(actionId) ? "stored" : "not stored"}`);
+  const entry = await remoteEntryOf(new TextEncoder().encode("the real archive"));
+  remote.entries.set(A, { ...entry, release: releaseOf(A) });
+  const fake = new TextEncoder().encode("the fake archive");
+  remote.entries.set(B, { ...entry, body: fake, release: releaseOf(B) });
+  const fetcher = new Fetcher(parts);
+  assert.equal((await fetcher.demand(A))?.source, "remote");
+  assert.deepEqual(released, ["a stored"], "once stored");
+  assert.equal(await fetcher.demand(B), undefined);
+  assert.deepEqual(released, ["a stored", "b not stored"], "a corrupt one too");
+});
+
 Deno.test("Fetcher answers a miss to a get that joined a failing prefetch, and holds no prefetch failure against the remote", async () => {
   await using dir = await tempDir();
   const remote = new MemoryRemoteStore();
