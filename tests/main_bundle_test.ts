@@ -5,27 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { actionIdFor, FakeGoClient, sha256Base64 } from "./support/fake_go_client.ts";
-import { BUNDLE_ENTRY, programArgv } from "./support/program.ts";
-import { runCommand } from "./support/process.ts";
-import { REPO_ROOT, tempDir } from "./support/tools.ts";
+import { BUNDLE_ENTRY, bundleSources, programArgv } from "./support/program.ts";
+import { tempDir } from "./support/tools.ts";
 
 Deno.test("src/main.bundle.js is src/main.ts bundled as the sources stand now", async () => {
   await using dir = await tempDir();
   const fresh = `${dir.path}/main.bundle.js`;
-  // The task's own command (its one definition, in deno.json), writing to another file. The
-  // bundle names modules relative to the working directory, so it runs from the
-  // repository's root, as the task does.
-  const config = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`));
-  const [deno, ...args] = (config.tasks.bundle as string).split(" ");
-  const output = args.indexOf("-o") + 1;
-  assert.ok(deno === "deno" && output > 0, `the bundle task: ${config.tasks.bundle}`);
-  args[output] = fresh;
-  const bundled = await runCommand([Deno.execPath(), ...args], { cwd: REPO_ROOT });
-  assert.equal(
-    bundled.code,
-    0,
-    `deno bundle failed (it fetches esbuild from npm once):\n${bundled.stderr}`,
-  );
+  await bundleSources(fresh);
   const committed = await Deno.readTextFile(BUNDLE_ENTRY);
   assert.ok(
     (await Deno.readTextFile(fresh)) === committed,

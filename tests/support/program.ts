@@ -21,6 +21,29 @@ export const CLI_ENTRY = `${REPO_ROOT}/src/main.ts`;
  */
 export const BUNDLE_ENTRY = `${REPO_ROOT}/src/main.bundle.js`;
 
+/**
+ * Bundles the sources as they stand into one file, with deno.json's own bundle task (its
+ * one definition), writing to `to` instead of {@linkcode BUNDLE_ENTRY}.
+ *
+ * @param to The file to write.
+ * @throws If the task is not a `deno bundle -o FILE` command, or bundling fails.
+ */
+export async function bundleSources(to: string): Promise<void> {
+  const config = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/deno.json`));
+  const [deno, ...args] = (config.tasks.bundle as string).split(" ");
+  const output = args.indexOf("-o") + 1;
+  if (deno !== "deno" || output === 0) {
+    throw new Error(`the bundle task is not "deno bundle -o FILE ...": ${config.tasks.bundle}`);
+  }
+  args[output] = to;
+  // The bundle names modules relative to the working directory: the repository's root, as
+  // for the task.
+  const bundled = await runCommand([Deno.execPath(), ...args], { cwd: REPO_ROOT });
+  if (bundled.code !== 0) {
+    throw new Error(`deno bundle failed (it fetches esbuild from npm once):\n${bundled.stderr}`);
+  }
+}
+
 /** The library's entry point, which runs the same program as the main module. */
 export const MOD_TS = `${REPO_ROOT}/mod.ts`;
 
