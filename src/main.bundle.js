@@ -1473,7 +1473,7 @@ function createFileSync(path, data) {
 }
 async function createFile(path, data) {
   try {
-    await inParent(path, () => Deno.writeFile(path, data, NEW_FILE));
+    await inParent(path, () => writeNewFile(path, data));
     return true;
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return false;
@@ -1501,7 +1501,7 @@ function writeFileAtomicSync(finalPath, data) {
 async function writeFileAtomic(finalPath, data) {
   const tempPath = temporaryPath(finalPath);
   try {
-    await inParent(tempPath, () => Deno.writeFile(tempPath, data, NEW_FILE));
+    await inParent(tempPath, () => writeNewFile(tempPath, data));
     await Deno.rename(tempPath, finalPath);
   } catch (error) {
     await Deno.remove(tempPath).catch(() => {
@@ -1526,6 +1526,22 @@ async function fileInfoAsync(path) {
     if (error instanceof Deno.errors.NotFound) return void 0;
     throw error;
   }
+}
+async function writeNewFile(path, data) {
+  if (data.length < LENT_WRITE_BYTES) return await Deno.writeFile(path, data, NEW_FILE);
+  const file = await Deno.open(path, {
+    write: true,
+    ...NEW_FILE
+  });
+  try {
+    await writeAll(file, data);
+  } finally {
+    file.close();
+  }
+}
+async function writeAll(file, data) {
+  let written = 0;
+  while (written < data.length) written += await file.write(data.subarray(written));
 }
 function parentOf(path) {
   return path.slice(0, path.lastIndexOf("/"));
@@ -1558,13 +1574,14 @@ function removeQuietlySync(path) {
   } catch {
   }
 }
-var NEW_FILE, StreamedFile;
+var NEW_FILE, LENT_WRITE_BYTES, StreamedFile;
 var init_atomic_file = __esm({
   "src/local/atomic_file.ts"() {
     init_store_files();
     NEW_FILE = {
       createNew: true
     };
+    LENT_WRITE_BYTES = 1 << 20;
     StreamedFile = class _StreamedFile {
       #finalPath;
       #tempPath;
@@ -1594,8 +1611,7 @@ var init_atomic_file = __esm({
        * @param data The bytes.
        */
       async write(data) {
-        let written = 0;
-        while (written < data.length) written += await this.#file.write(data.subarray(written));
+        await writeAll(this.#file, data);
       }
       /** Closes the file and renames it into place; on failure, removes it. */
       async commit() {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  createFile,
   createFileSync,
   createOrReplaceFile,
   createOrReplaceFileSync,
@@ -35,6 +36,22 @@ Deno.test("createOrReplaceFile(Sync)() replace an existing file by a rename, lea
   assert.equal(await Deno.readTextFile(`${dir.path}/cd/new-a`), "new");
   const names = [...Deno.readDirSync(`${dir.path}/ab`)].map((entry) => entry.name);
   assert.deepEqual(names.filter(isTemporaryFileName), []);
+});
+
+Deno.test("createFile() and createOrReplaceFile() write a large body whole, through an open file, as they do a small one", async () => {
+  await using dir = await tempDir();
+  const large = new Uint8Array((3 << 20) + 7).map((_, i) => i % 251);
+  const path = `${dir.path}/ab/large-d`;
+  assert.equal(await createFile(path, large), true, "created, with its directory");
+  assert.equal(await createFile(path, encode("other")), false, "never over an existing one");
+  assert.deepEqual(await Deno.readFile(path), large);
+  const replacement = large.map((byte) => 255 - byte);
+  await createOrReplaceFile(path, replacement);
+  assert.deepEqual(await Deno.readFile(path), replacement);
+  const mode = (await Deno.stat(path)).mode! & 0o777;
+  assert.equal(mode.toString(8), (0o666 & ~Deno.umask()).toString(8));
+  const names = [...Deno.readDirSync(`${dir.path}/ab`)].map((entry) => entry.name);
+  assert.deepEqual(names, ["large-d"]);
 });
 
 Deno.test("files are created 0666 less the umask, as the go command's cache does: never world-writable under 022", async () => {
