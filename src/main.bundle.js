@@ -1529,10 +1529,7 @@ async function fileInfoAsync(path) {
 }
 async function writeNewFile(path, data) {
   if (data.length < LENT_WRITE_BYTES) return await Deno.writeFile(path, data, NEW_FILE);
-  const file = await Deno.open(path, {
-    write: true,
-    ...NEW_FILE
-  });
+  const file = await Deno.open(path, NEW_FILE_OPEN);
   try {
     await writeAll(file, data);
   } finally {
@@ -1574,12 +1571,16 @@ function removeQuietlySync(path) {
   } catch {
   }
 }
-var NEW_FILE, LENT_WRITE_BYTES, StreamedFile;
+var NEW_FILE, NEW_FILE_OPEN, LENT_WRITE_BYTES, StreamedFile;
 var init_atomic_file = __esm({
   "src/local/atomic_file.ts"() {
     init_store_files();
     NEW_FILE = {
       createNew: true
+    };
+    NEW_FILE_OPEN = {
+      write: true,
+      ...NEW_FILE
     };
     LENT_WRITE_BYTES = 1 << 20;
     StreamedFile = class _StreamedFile {
@@ -1599,10 +1600,7 @@ var init_atomic_file = __esm({
        */
       static async create(finalPath) {
         const tempPath = temporaryPath(finalPath);
-        const file = await inParent(tempPath, () => Deno.open(tempPath, {
-          write: true,
-          ...NEW_FILE
-        }));
+        const file = await inParent(tempPath, () => Deno.open(tempPath, NEW_FILE_OPEN));
         return new _StreamedFile(finalPath, tempPath, file);
       }
       /**
@@ -5422,6 +5420,8 @@ var init_redis_store = __esm({
     UPLOAD_WINDOW = 4;
     RedisStore = class {
       #transport;
+      /** Whether the transport's values are in buffers of their own, which may be freed. */
+      #valuesOwned;
       /** What the lease operations send through: made once, not on every get. */
       #leaseSender = {
         send: (args, lane) => this.#send(args, lane),
@@ -5439,6 +5439,7 @@ var init_redis_store = __esm({
        */
       constructor(transport, options = {}) {
         this.#transport = transport;
+        this.#valuesOwned = transport.valuesOwnTheirBuffers === true;
         this.#namespace = keyNamespace(options.prefix ?? "");
         this.#ttl = String(options.ttlMillis ?? DEFAULT_REDIS_TTL_MILLIS);
         this.#compress = options.compress ?? "none";
@@ -5539,11 +5540,10 @@ var init_redis_store = __esm({
           throw new EntryTooLargeError(header.size, options.maxBytes);
         }
         const stored = await this.#rest(actionId, header, head, background);
-        const owned = this.#transport.valuesOwnTheirBuffers === true;
         let body = stored;
         if (header.encoding === "zstd") {
           body = await decompressZstd(stored, header.size);
-          if (owned) freeBuffer(stored);
+          if (this.#valuesOwned) freeBuffer(stored);
         }
         if (body.length !== header.size) {
           throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
@@ -5555,7 +5555,7 @@ var init_redis_store = __esm({
           body
         };
         if (header.computeMillis !== void 0) entry.computeMillis = header.computeMillis;
-        if (owned && body === stored) entry.release = () => freeBuffer(body);
+        if (this.#valuesOwned && body === stored) entry.release = () => freeBuffer(body);
         return entry;
       }
       /**
@@ -5573,7 +5573,7 @@ var init_redis_store = __esm({
         if (first.length !== header.chunkSize) throw new CorruptEntryError("its first chunk is short");
         const stored = new Uint8Array(header.storedSize);
         stored.set(first);
-        if (this.#transport.valuesOwnTheirBuffers === true) freeBuffer(head);
+        if (this.#valuesOwned) freeBuffer(head);
         const lane = background ? "background" : "bulk";
         for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
           const window = [];

@@ -28,6 +28,9 @@ import { temporaryPath } from "./store_files.ts";
  */
 const NEW_FILE = { createNew: true } as const;
 
+/** {@linkcode NEW_FILE}, opened to be written in pieces. */
+const NEW_FILE_OPEN = { write: true, ...NEW_FILE } as const;
+
 /**
  * From this size on, an asynchronous write goes through an open file rather than
  * `Deno.writeFile`, which copies all of its data before writing it on the thread pool (a
@@ -157,7 +160,7 @@ export class StreamedFile {
    */
   static async create(finalPath: string): Promise<StreamedFile> {
     const tempPath = temporaryPath(finalPath);
-    const file = await inParent(tempPath, () => Deno.open(tempPath, { write: true, ...NEW_FILE }));
+    const file = await inParent(tempPath, () => Deno.open(tempPath, NEW_FILE_OPEN));
     return new StreamedFile(finalPath, tempPath, file);
   }
 
@@ -227,7 +230,7 @@ export async function fileInfoAsync(path: string): Promise<Deno.FileInfo | undef
 /** Creates a file that must not exist yet and writes `data` to it, off the event loop's thread. */
 async function writeNewFile(path: string, data: Uint8Array): Promise<void> {
   if (data.length < LENT_WRITE_BYTES) return await Deno.writeFile(path, data, NEW_FILE);
-  const file = await Deno.open(path, { write: true, ...NEW_FILE });
+  const file = await Deno.open(path, NEW_FILE_OPEN);
   try {
     await writeAll(file, data);
   } finally {

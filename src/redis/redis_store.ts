@@ -111,6 +111,8 @@ export function openRedisStore(options: RedisStoreOptions): RedisStore {
 /** A {@linkcode RemoteStore} in Redis, over a {@linkcode RedisTransport}. */
 export class RedisStore implements RemoteStore {
   #transport: RedisTransport;
+  /** Whether the transport's values are in buffers of their own, which may be freed. */
+  #valuesOwned: boolean;
   /** What the lease operations send through: made once, not on every get. */
   #leaseSender = {
     send: (args: readonly RedisArg[], lane: Lane) => this.#send(args, lane),
@@ -133,6 +135,7 @@ export class RedisStore implements RemoteStore {
     options: Pick<RedisStoreOptions, "prefix" | "ttlMillis" | "compress" | "refreshTtl"> = {},
   ) {
     this.#transport = transport;
+    this.#valuesOwned = transport.valuesOwnTheirBuffers === true;
     this.#namespace = keyNamespace(options.prefix ?? "");
     this.#ttl = String(options.ttlMillis ?? DEFAULT_REDIS_TTL_MILLIS);
     this.#compress = options.compress ?? "none";
@@ -249,12 +252,11 @@ export class RedisStore implements RemoteStore {
       throw new EntryTooLargeError(header.size, options.maxBytes);
     }
     const stored = await this.#rest(actionId, header, head, background);
-    const owned = this.#transport.valuesOwnTheirBuffers === true;
     let body = stored;
     if (header.encoding === "zstd") {
       // Never more than the header says (which decodeHeader bounds).
       body = await decompressZstd(stored, header.size);
-      if (owned) freeBuffer(stored);
+      if (this.#valuesOwned) freeBuffer(stored);
     }
     if (body.length !== header.size) {
       throw new CorruptEntryError(`its body is ${body.length} bytes, not ${header.size}`);
@@ -267,7 +269,7 @@ export class RedisStore implements RemoteStore {
     };
     if (header.computeMillis !== undefined) entry.computeMillis = header.computeMillis;
     // A decompressed body is zlib's, which may share its buffer; a plain one is the reply's.
-    if (owned && body === stored) entry.release = () => freeBuffer(body);
+    if (this.#valuesOwned && body === stored) entry.release = () => freeBuffer(body);
     return entry;
   }
 
@@ -291,7 +293,7 @@ export class RedisStore implements RemoteStore {
     if (first.length !== header.chunkSize) throw new CorruptEntryError("its first chunk is short");
     const stored = new Uint8Array(header.storedSize);
     stored.set(first);
-    if (this.#transport.valuesOwnTheirBuffers === true) freeBuffer(head);
+    if (this.#valuesOwned) freeBuffer(head);
     const lane: Lane = background ? "background" : "bulk";
     for (let start = 1; start < header.chunkCount; start += CHUNK_WINDOW) {
       const window = [];
